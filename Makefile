@@ -1,0 +1,27 @@
+# The two commands of the README: `make repro` (set up, then run the whole DVC pipeline) and
+# `make test` (set up, then run the test suite). Everything else is a convenience.
+SHELL := /bin/bash
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export GX_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+VENV := .venv/bin
+
+.PHONY: setup repro test test-fast bench clean
+setup:
+	@bash scripts/setup.sh
+
+repro: setup
+	$(VENV)/dvc repro
+
+test: setup
+	$(VENV)/python -m pytest -q tests
+
+test-fast: setup
+	$(VENV)/python -m pytest -q -m "not slow" tests
+
+bench: setup
+	$(VENV)/python -m bench.run_all

@@ -1,0 +1,206 @@
+"""Typed params: one dataclass per params.yaml section, read once at each stage's entry.
+
+Each field's ``metadata`` carries its help text and optional bounds (``min``, ``max``,
+``choices``). A wrong key, type or range stops with one line naming ``params.yaml:section.key``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from termcorpus.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def p(default: Any, help: str, **bounds: Any) -> Any:
+    """A params field with help text and bounds (min / max / choices)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **bounds})
+    return field(default=default, metadata={"help": help, **bounds})
+
+
+@dataclass
+class SeedParams:
+    strict: bool = p(True, "Stop on the first malformed seed or skill file instead of skipping it.")
+
+
+@dataclass
+class GenerateParams:
+    seed: int = p(1234, "Random seed of the mutators; same seed, same bytes.")
+    n_variants: int = p(12, "Training variants generated per seed task.", min=1, max=100000)
+    n_heldout_variants: int = p(2, "Fresh variants per family kept aside for evaluation.", min=0, max=1000)
+    skill_tasks: int = p(0, "Skill-composed tasks to generate (0 turns skill-based generation off).", min=0)
+    min_skills: int = p(3, "Fewest skills composed into one skill-based task.", min=1, max=10)
+    max_skills: int = p(5, "Most skills composed into one skill-based task.", min=1, max=10)
+    domains: list = p([], "Restrict generation to these domains (empty: all).")
+    max_seeds: int = p(0, "Use only the first N seeds (0: all); for quick runs.", min=0)
+
+
+@dataclass
+class ExecuteParams:
+    teacher: str = p("oracle", "Teacher agent that solves the tasks.", choices=["oracle", "openai"])
+    sandbox: str = p("bwrap", "Sandbox backend.", choices=["bwrap", "docker", "local"])
+    workers: int = p(2, "Parallel worker processes.", min=1, max=256)
+    max_turns: int = p(16, "Turns before an episode is cut off.", min=1, max=200)
+    timeout_sec: float = p(20.0, "Per-command time limit in seconds.", min=0.1, max=3600)
+    memory_mb: int = p(1024, "Per-task memory limit in MiB.", min=32, max=65536)
+    max_procs: int = p(256, "Per-task process limit.", min=8, max=100000)
+    max_output_bytes: int = p(8192, "Output kept per command; the rest is cut with a marker.", min=256)
+    prompt_style: str = p("compact", "Prompt of the first user message.", choices=["compact", "terminus2"])
+
+
+@dataclass
+class ValidateParams:
+    max_record_chars: int = p(60000, "Longest allowed trajectory (characters of all messages).", min=100)
+    min_pass_rate: float = p(0.5, "Smallest share of passing trajectories accepted.", min=0.0, max=1.0)
+
+
+@dataclass
+class BalanceParams:
+    seed: int = p(0, "Random seed of the split and the caps.")
+    val_fraction: float = p(0.15, "Share of task families held out for validation/evaluation.", min=0.0, max=0.9)
+    per_domain_cap: int = p(0, "Most trajectories kept per domain (0: no cap).", min=0)
+    filter_failed: bool = p(True, "Drop trajectories whose verifier did not pass.")
+    curriculum: bool = p(True, "Order the training split from single-step to multi-step.")
+
+
+@dataclass
+class TrainParams:
+    model: str = p("tiny", "Model preset ('tiny') or a local checkpoint path.")
+    seed: int = p(0, "Random seed of initialisation and batch order.")
+    vocab_size: int = p(512, "Tokenizer vocabulary size (trained on the corpus).", min=300, max=200000)
+    hidden_size: int = p(128, "Hidden size of the tiny preset.", min=16)
+    num_layers: int = p(4, "Transformer layers of the tiny preset.", min=1)
+    num_heads: int = p(4, "Attention heads of the tiny preset.", min=1)
+    num_kv_heads: int = p(2, "Key/value heads of the tiny preset.", min=1)
+    head_dim: int = p(32, "Head dimension of the tiny preset.", min=8)
+    intermediate_size: int = p(384, "MLP width of the tiny preset.", min=16)
+    max_seq_len: int = p(512, "Longest training sequence in tokens.", min=32, max=131072)
+    batch_size: int = p(4, "Sequences per optimizer step per process.", min=1)
+    grad_accum: int = p(1, "Gradient accumulation steps.", min=1)
+    max_steps: int = p(2400, "Optimizer steps.", min=1)
+    lr: float = p(3e-3, "Peak learning rate (cosine decay).", min=0.0, max=1.0)
+    warmup_steps: int = p(50, "Linear warm-up steps.", min=0)
+    weight_decay: float = p(0.0, "AdamW weight decay.", min=0.0)
+    bf16: bool = p(True, "Use bf16 autocast.")
+    log_every: int = p(25, "Steps between loss log points.", min=1)
+    register_model: bool = p(True, "Register the checkpoint as an MLflow model version.")
+
+
+@dataclass
+class EvaluateParams:
+    max_tasks: int = p(60, "Held-out tasks per evaluation set (0: all).", min=0)
+    max_turns: int = p(6, "Turns per episode.", min=1, max=100)
+    max_new_tokens: int = p(320, "Tokens generated per turn.", min=8)
+    temperature: float = p(0.0, "Sampling temperature (0: greedy).", min=0.0, max=5.0)
+    batch_size: int = p(32, "Episodes stepped together in one generate call.", min=1)
+    seed: int = p(0, "Random seed for task sampling and decoding.")
+
+
+@dataclass
+class TrackingParams:
+    tracking_uri: str = p("sqlite:///mlflow.db", "MLflow tracking URI (MLFLOW_TRACKING_URI overrides).")
+    experiment: str = p("termcorpus", "MLflow experiment name.")
+    registered_model: str = p("terminal-agent", "Registered model name.")
+
+
+SECTIONS: dict[str, type] = {
+    "seed": SeedParams,
+    "generate": GenerateParams,
+    "execute": ExecuteParams,
+    "validate": ValidateParams,
+    "balance": BalanceParams,
+    "train": TrainParams,
+    "evaluate": EvaluateParams,
+    "mlflow": TrackingParams,
+}
+
+
+def _type_ok(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is not None:
+        return isinstance(value, origin)
+    return isinstance(value, tp)
+
+
+def parse_section(name: str, raw: Any, cls: type[T], where: str = "params.yaml") -> T:
+    """Build the dataclass ``cls`` from a mapping, naming the key on any problem."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"section '{name}' must be a mapping, got {type(raw).__name__}", where=where)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown key '{name}.{unknown[0]}'; known keys: {', '.join(sorted(fields))}", where=where
+        )
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        f, tp = fields[key], hints[key]
+        if not _type_ok(value, tp):
+            tname = getattr(tp, "__name__", str(tp))
+            raise ConfigError(
+                f"'{name}.{key}' must be {tname}, got {type(value).__name__} {value!r}", where=where
+            )
+        if tp is float and isinstance(value, int):
+            value = float(value)
+        meta = f.metadata
+        if "choices" in meta and value not in meta["choices"]:
+            raise ConfigError(f"'{name}.{key}' must be one of {meta['choices']}, got {value!r}", where=where)
+        if "min" in meta and value < meta["min"]:
+            raise ConfigError(f"'{name}.{key}' must be >= {meta['min']}, got {value!r}", where=where)
+        if "max" in meta and value > meta["max"]:
+            raise ConfigError(f"'{name}.{key}' must be <= {meta['max']}, got {value!r}", where=where)
+        values[key] = value
+    return cls(**values)
+
+
+def read_params_file(path: str | Path = "params.yaml") -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("file not found", where=str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        loc = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"invalid YAML ({getattr(e, 'problem', e)})", where=loc)
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of sections", where=str(path))
+    return data
+
+
+def load_section(name: str, path: str | Path = "params.yaml") -> Any:
+    """Read one section of params.yaml as its typed dataclass."""
+    data = read_params_file(path)
+    return parse_section(name, data.get(name), SECTIONS[name], where=str(path))
+
+
+def load_all(path: str | Path = "params.yaml") -> dict[str, Any]:
+    data = read_params_file(path)
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"unknown section '{unknown[0]}'; known: {', '.join(SECTIONS)}", where=str(path))
+    return {name: parse_section(name, data.get(name), cls, where=str(path)) for name, cls in SECTIONS.items()}
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)

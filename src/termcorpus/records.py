@@ -1,0 +1,237 @@
+"""The records that flow through the pipeline: Task, the Terminus-2 action, Trajectory.
+
+One JSON object per line (JSONL) on disk. Every record carries ``schema_version``; loading
+a file turns a pydantic validation error into one line naming the file, the line and the
+field. Records hold no wall-clock data, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Iterable, Iterator, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from termcorpus.errors import DataError
+
+SCHEMA_VERSION = "1.0"
+
+DOMAINS: tuple[str, ...] = (
+    "data_processing",
+    "data_querying",
+    "data_science",
+    "debugging",
+    "dependency_management",
+    "file_operations",
+    "scientific_computing",
+    "security",
+    "software_engineering",
+)
+
+# Canary written into every generated test and solution, so that validation can prove that no
+# evaluation task leaked into training data (see curate/decontaminate).
+CANARY = "termcorpus-canary-7f3c2a91"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Environment(_Record):
+    image: str = "termcorpus/base:bookworm"
+    workdir: str = "/app"
+    timeout_sec: float = Field(default=30.0, gt=0, le=3600)
+    memory_mb: int = Field(default=512, ge=16, le=65536)
+    network: bool = False
+
+
+class GeneratorInfo(_Record):
+    name: str
+    version: str
+    seed: int
+
+
+class Task(_Record):
+    """A terminal task: instruction + input files + reference solution + verifier tests."""
+
+    schema_version: str = SCHEMA_VERSION
+    id: str = Field(min_length=1)
+    family: str = Field(min_length=1, description="All variants of one seed or one skill combination")
+    source: Literal["seed", "skill", "import", "llm"]
+    domain: str
+    skills: list[str] = Field(default_factory=list)
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    instruction: str = Field(min_length=1)
+    files: dict[str, str] = Field(default_factory=dict, description="path under workdir -> text")
+    binary_files: dict[str, str] = Field(default_factory=dict, description="path -> base64")
+    solution: list[str] = Field(default_factory=list, description="shell commands, one turn each")
+    tests: dict[str, str] = Field(description="path under /tests -> text; entry tests/test.sh")
+    environment: Environment = Field(default_factory=Environment)
+    generator: GeneratorInfo | None = None
+    slots: dict[str, str] = Field(
+        default_factory=dict, description="values substituted into the template (names, numbers)"
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _known_domain(cls, v: str) -> str:
+        if v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
+        return v
+
+    @field_validator("tests")
+    @classmethod
+    def _has_entry(cls, v: dict[str, str]) -> dict[str, str]:
+        if "test.sh" not in v:
+            raise ValueError("tests must contain the entry script 'test.sh'")
+        return v
+
+    @field_validator("files", "tests", "binary_files")
+    @classmethod
+    def _safe_paths(cls, v: dict[str, str]) -> dict[str, str]:
+        for p in v:
+            check_relative_path(p)
+        return v
+
+    def digest(self) -> str:
+        return sha256_text(self.model_dump_json())
+
+
+def check_relative_path(p: str) -> str:
+    """Reject absolute paths and ``..`` components: task files must stay inside the task."""
+    parts = p.replace("\\", "/").split("/")
+    if not p or p.startswith("/") or ".." in parts or "\x00" in p:
+        raise ValueError(f"unsafe path {p!r}: must be relative and stay inside the task")
+    return p
+
+
+class Command(_Record):
+    keystrokes: str
+    duration: float = Field(default=1.0, ge=0, le=600)
+
+
+class Action(_Record):
+    """One Terminus-2 turn as the model writes it."""
+
+    analysis: str = ""
+    plan: str = ""
+    commands: list[Command] = Field(default_factory=list)
+    task_complete: bool = False
+
+
+class CommandResult(_Record):
+    keystrokes: str
+    output: str
+    exit_code: int | None
+    timed_out: bool = False
+    truncated: bool = False
+
+
+class Turn(_Record):
+    action: Action | None = Field(description="None when the model output did not parse")
+    raw: str = Field(description="the exact assistant text")
+    parse_error: str | None = None
+    results: list[CommandResult] = Field(default_factory=list)
+    observation: str = Field(description="what the agent is shown next")
+
+
+class Message(_Record):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Lineage(_Record):
+    task_digest: str
+    seeds_digest: str = ""
+    git_rev: str = ""
+
+
+class Trajectory(_Record):
+    """A Terminal-Corpus record: one agent's attempt at one task, verified."""
+
+    schema_version: str = SCHEMA_VERSION
+    id: str
+    task_id: str
+    family: str
+    source: str
+    domain: str
+    skills: list[str]
+    difficulty: str
+    agent: str
+    model: str
+    instruction: str
+    turns: list[Turn]
+    messages: list[Message]
+    reward: float = Field(ge=0.0, le=1.0)
+    passed: bool
+    n_turns: int = Field(ge=0)
+    n_commands: int = Field(ge=0)
+    verifier_output: str = ""
+    sandbox: str
+    slots: dict[str, str] = Field(default_factory=dict)
+    lineage: Lineage
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def format_validation_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "<record>"
+    return f"field '{loc}': {first['msg']}"
+
+
+def read_jsonl(path: str | Path, model: type[M]) -> list[M]:
+    return list(iter_jsonl(path, model))
+
+
+def iter_jsonl(path: str | Path, model: type[M]) -> Iterator[M]:
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", where=str(path))
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"not UTF-8 ({e.reason} at byte {e.start})", where=f"{path}:{lineno}")
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise DataError(f"invalid JSON ({e.msg}, column {e.colno})", where=f"{path}:{lineno}")
+            try:
+                yield model.model_validate(data)
+            except ValidationError as e:
+                raise DataError(format_validation_error(e), where=f"{path}:{lineno}")
+
+
+def write_jsonl(path: str | Path, records: Iterable[BaseModel]) -> int:
+    """Write records atomically (temp file + rename): a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        for rec in records:
+            fh.write(rec.model_dump_json())
+            fh.write("\n")
+            n += 1
+    tmp.replace(path)
+    return n
+
+
+def write_json(path: str | Path, data: object) -> None:
+    """Write a metrics/JSON file deterministically (sorted keys, trailing newline)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
