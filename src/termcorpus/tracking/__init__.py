@@ -1,1 +1,315 @@
-"""termcorpus.tracking."""
+"""MLflow lineage: corpus versions, training runs, registered model versions, evaluations.
+
+The chain a user can walk (``termcorpus lineage terminal-agent/N``):
+model version -> training run -> corpus version (an MLflow dataset whose digest is the DVC md5
+of ``data/corpus``) -> corpus run (trajectory, task-set and seeds digests) .
+
+Any tracking URI works: the params' ``mlflow.tracking_uri`` (embedded default
+``sqlite:///mlflow.db``) unless ``MLFLOW_TRACKING_URI`` is set. Metrics files written by the
+stages stay the record of truth; MLflow mirrors them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from termcorpus.errors import EnvironmentProblem
+from termcorpus.params import TrackingParams
+from termcorpus.runtime import git_rev
+
+CORPUS_DATASET_NAME = "terminal-corpus"
+META_FILE = "termcorpus.json"
+
+
+def tracking_uri(tracking: TrackingParams) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or tracking.tracking_uri
+
+
+def _mlflow(tracking: TrackingParams):
+    """Import mlflow, point it at the store and experiment; one clear line if unreachable."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import logging
+
+    import mlflow
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    uri = tracking_uri(tracking)
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment(tracking.experiment)
+    except Exception as e:  # MlflowException, connection errors: all mean "store unusable"
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise EnvironmentProblem(f"MLflow tracking store {uri!r} is unreachable: {msg[:200]}")
+    return mlflow
+
+
+def git_tag(cwd: str | Path = ".") -> str:
+    """The tag pointing at HEAD (e.g. 'corpus-v1'), or ''."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "tag", "--points-at", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        ).stdout.split()
+        return ",".join(sorted(out))
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _corpus_frame(corpus_dir: Path):
+    """The corpus as one pandas frame (metadata columns; the chats stay in the dataset)."""
+    import datasets
+    import pandas as pd
+
+    dd = datasets.load_from_disk(str(corpus_dir))
+    frames = []
+    for split in dd:
+        df = dd[split].remove_columns([c for c in ("messages",) if c in dd[split].column_names]).to_pandas()
+        df["split"] = split
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def corpus_dataset(corpus_dir: Path, digest: str, counts: dict[str, Any] | None = None):
+    """An MLflow dataset for a corpus version: digest = DVC md5, source = repo + git rev, counts in its profile."""
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.pandas_dataset import PandasDataset
+
+    df = _corpus_frame(corpus_dir)
+    for col in df.columns:  # lists are not MLflow schema types: store them as JSON text
+        if df[col].map(lambda v: isinstance(v, (list, dict)) or hasattr(v, "tolist")).any():
+            df[col] = df[col].map(lambda v: json.dumps(v.tolist() if hasattr(v, "tolist") else v))
+    repo = Path(".").resolve()
+    source = CodeDatasetSource(
+        {
+            "repo": str(repo),
+            "path": str(Path(corpus_dir)),
+            "git_rev": git_rev(repo),
+            "git_tag": git_tag(repo),
+            "dvc_md5": digest,
+        }
+    )
+    profile = {"num_rows": int(len(df))}
+    if counts:
+        profile.update(counts)
+
+    class CorpusDataset(PandasDataset):
+        @property
+        def profile(self) -> Any:
+            return profile
+
+    return CorpusDataset(df=df, source=source, name=CORPUS_DATASET_NAME, digest=digest)
+
+
+def _lineage_from_trajectories(corpus_dir: Path) -> dict[str, str]:
+    meta = Path(corpus_dir) / "lineage.json"
+    if meta.exists():
+        return {k: str(v) for k, v in json.loads(meta.read_text()).items()}
+    return {}
+
+
+def log_corpus_version(
+    *, corpus_dir: Path, digest: str, counts: dict[str, Any], tracking: TrackingParams
+) -> str:
+    """Log one corpus version as an MLflow run with the corpus as dataset input; returns run id."""
+    mlflow = _mlflow(tracking)
+    ds = corpus_dataset(Path(corpus_dir), digest, _flat_counts(counts))
+    lineage = _lineage_from_trajectories(Path(corpus_dir))
+    tags = {
+        "termcorpus.kind": "corpus",
+        "corpus.digest": digest,
+        "git_rev": git_rev(),
+        "git_tag": git_tag(),
+        **{f"lineage.{k}": v for k, v in lineage.items()},
+    }
+    with mlflow.start_run(run_name=f"corpus-{digest[:8]}", tags=tags) as run:
+        mlflow.log_input(ds, context="corpus")
+        numeric = {k: float(v) for k, v in _flat_counts(counts).items() if isinstance(v, (int, float))}
+        if numeric:
+            mlflow.log_metrics({_metric_key(k): v for k, v in numeric.items()})
+        return run.info.run_id
+
+
+def _metric_key(k: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in k)
+
+
+def _flat_counts(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat_counts(v, key + "."))
+        elif isinstance(v, (int, float, str, bool)):
+            out[key] = v
+    return out
+
+
+def find_corpus_run(client, digest: str) -> Any | None:
+    runs = client.search_runs(
+        experiment_ids=[e.experiment_id for e in client.search_experiments()],
+        filter_string=f"tags.`corpus.digest` = '{digest}' and tags.`termcorpus.kind` = 'corpus'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
+
+
+def log_training_run(
+    *,
+    model_dir: Path,
+    corpus_dir: Path,
+    corpus_digest: str,
+    params: Any,
+    metrics: dict[str, float],
+    loss_curve: list[tuple[int, float]],
+    tracking: TrackingParams,
+    register: bool = True,
+    parent_version: str | None = None,
+) -> dict[str, str]:
+    """Log a training run (params, loss curve, corpus input), register the checkpoint; alias 'candidate'."""
+    mlflow = _mlflow(tracking)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    corpus_run = find_corpus_run(client, corpus_digest)
+    lineage = _lineage_from_trajectories(Path(corpus_dir))
+    rev = git_rev()
+    param_dict = asdict(params) if hasattr(params, "__dataclass_fields__") else dict(params)
+    tags = {
+        "termcorpus.kind": "train",
+        "corpus.digest": corpus_digest,
+        "git_rev": rev,
+        **({"corpus.run_id": corpus_run.info.run_id} if corpus_run else {}),
+        **({"parent_version": parent_version} if parent_version else {}),
+    }
+    with mlflow.start_run(run_name=f"train-{corpus_digest[:8]}", tags=tags) as run:
+        mlflow.log_params({k: v for k, v in param_dict.items()})
+        mlflow.log_input(corpus_dataset(Path(corpus_dir), corpus_digest), context="training")
+        for step, loss in loss_curve:
+            mlflow.log_metric("train_loss", float(loss), step=int(step))
+        mlflow.log_metrics({_metric_key(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
+        mlflow.log_artifacts(str(model_dir), artifact_path="checkpoint")
+        run_id = run.info.run_id
+        artifact_uri = run.info.artifact_uri
+    out = {"run_id": run_id, "model_version": "", "registered_model": ""}
+    if not register:
+        return out
+    name = tracking.registered_model
+    try:
+        client.get_registered_model(name)
+    except Exception:
+        client.create_registered_model(
+            name, description="Terminal agent trained on the Terminal-Corpus (termcorpus)."
+        )
+    version_tags = {
+        "corpus_digest": corpus_digest,
+        "task_digest": lineage.get("task_set_digest", ""),
+        "seeds_digest": lineage.get("seeds_digest", ""),
+        "git_rev": rev,
+        "params": json.dumps(param_dict, sort_keys=True),
+        **({"parent_version": parent_version} if parent_version else {}),
+    }
+    mv = client.create_model_version(
+        name, source=f"{artifact_uri}/checkpoint", run_id=run_id, tags=version_tags,
+        description=f"trained on corpus {corpus_digest}",
+    )
+    client.set_registered_model_alias(name, "candidate", mv.version)
+    out.update(model_version=str(mv.version), registered_model=name)
+    return out
+
+
+def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: TrackingParams) -> dict[str, str]:
+    """Log evaluation metrics against the model version recorded in model_dir/termcorpus.json.
+
+    The version gets the headline numbers as tags; alias 'champion' moves to it when its
+    fine-tuned success rate beats the current champion's (or there is none).
+    """
+    mlflow = _mlflow(tracking)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    meta_path = Path(model_dir) / META_FILE
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    version = str(meta.get("model_version", ""))
+    train_run = meta.get("run_id", "")
+    name = meta.get("registered_model") or tracking.registered_model
+    flat = {k: float(v) for k, v in _flat_counts(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    tags = {"termcorpus.kind": "evaluate", "git_rev": git_rev(), "model_version": version, "train_run_id": train_run}
+    with mlflow.start_run(run_name=f"evaluate-v{version or 'unregistered'}", tags=tags) as run:
+        mlflow.log_metrics({_metric_key(k): v for k, v in flat.items()})
+        mlflow.log_dict(metrics, "eval.json")
+        eval_run = run.info.run_id
+    if train_run:
+        # Mirror the headline numbers on the training run too (what the model registry UI links to).
+        for k, v in flat.items():
+            if k.endswith("success_rate") or k.endswith("trace_match"):
+                client.log_metric(train_run, _metric_key("eval." + k), v)
+    out = {"run_id": eval_run, "model_version": version, "champion": ""}
+    if not version:
+        return out
+    headline = _headline(metrics)
+    client.set_model_version_tag(name, version, "eval_run_id", eval_run)
+    client.set_model_version_tag(name, version, "eval_success_rate", f"{headline:.4f}")
+    try:
+        champ = client.get_model_version_by_alias(name, "champion")
+        champ_score = float(champ.tags.get("eval_success_rate", "-1"))
+    except Exception:
+        champ, champ_score = None, -1.0
+    if champ is None or headline > champ_score or champ.version == version:
+        client.set_registered_model_alias(name, "champion", version)
+        out["champion"] = version
+    return out
+
+
+def _headline(metrics: dict[str, Any]) -> float:
+    """Fine-tuned success rate averaged over the evaluation sets."""
+    ft = metrics.get("finetuned", {})
+    rates = [v["success_rate"] for v in ft.values() if isinstance(v, dict) and "success_rate" in v]
+    return sum(rates) / len(rates) if rates else 0.0
+
+
+def lineage(model_ref: str, tracking: TrackingParams) -> dict[str, Any]:
+    """Walk model version -> training run -> corpus version -> task set -> seeds/skills digests."""
+    _mlflow(tracking)
+    from mlflow import MlflowClient
+
+    from termcorpus.errors import DataError
+
+    if "/" not in model_ref:
+        raise DataError(f"model reference {model_ref!r} must be NAME/VERSION or NAME@ALIAS")
+    client = MlflowClient()
+    name, ver = model_ref.split("/", 1)
+    try:
+        if ver.startswith("@"):
+            mv = client.get_model_version_by_alias(name, ver[1:])
+        else:
+            mv = client.get_model_version(name, ver)
+    except Exception as e:
+        raise DataError(f"no model version {model_ref!r} in {tracking_uri(tracking)}: {str(e).splitlines()[0][:120]}")
+    run = client.get_run(mv.run_id)
+    inputs = run.inputs.dataset_inputs if run.inputs else []
+    corpus = None
+    for di in inputs:
+        if di.dataset.name == CORPUS_DATASET_NAME:
+            corpus = di.dataset
+    corpus_digest = corpus.digest if corpus else mv.tags.get("corpus_digest", "")
+    corpus_run = find_corpus_run(client, corpus_digest) if corpus_digest else None
+    ctags = corpus_run.data.tags if corpus_run else {}
+    return {
+        "model": {"name": name, "version": mv.version, "source": mv.source,
+                  "aliases": sorted(getattr(mv, "aliases", []) or []), "tags": dict(mv.tags)},
+        "training_run": {"run_id": run.info.run_id, "git_rev": run.data.tags.get("git_rev", ""),
+                         "final_loss": run.data.metrics.get("final_loss")},
+        "corpus": {"digest": corpus_digest,
+                   "source": json.loads(corpus.source) if corpus else {},
+                   "profile": json.loads(corpus.profile) if corpus and corpus.profile else {},
+                   "run_id": corpus_run.info.run_id if corpus_run else ""},
+        "task_set": {"digest": ctags.get("lineage.task_set_digest", ""),
+                     "trajectories_digest": ctags.get("lineage.trajectories_digest", "")},
+        "seeds": {"digest": ctags.get("lineage.seeds_digest", "")},
+    }
