@@ -1,0 +1,145 @@
+"""The generate stage's library function: seeds (+ taxonomy) -> training and held-out tasks.
+
+For each selected seed, variant indexes ``0 .. n_variants-1`` become the training pool and
+``n_variants .. n_variants+n_heldout_variants-1`` the held-out variants of the same family.
+A variant whose (instruction, test) pair repeats an earlier one is redrawn (same index, next
+attempt); a held-out variant must also differ in instruction from every training variant, so
+evaluation never shows the model a task text it was trained on. Variants that stay duplicates
+after ``MAX_ATTEMPTS`` draws are dropped and counted under ``drops.duplicate``.
+
+Skill-based composition (``skill_tasks > 0``) appends composed tasks to the training pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from tqdm import tqdm
+
+from termcorpus.generate.compose import compose_task, composable
+from termcorpus.generate.mutate import render_variant, variant_seed
+from termcorpus.records import DOMAINS, Task
+from termcorpus.tasks.seeds import Seed
+from termcorpus.tasks.skills import Taxonomy
+
+MAX_ATTEMPTS = 20
+
+
+@dataclass
+class GenerateResult:
+    tasks: list[Task]
+    heldout: list[Task]
+    drops: Counter = field(default_factory=Counter)
+    n_seeds: int = 0
+
+    def metrics(self) -> dict[str, object]:
+        """Counts for metrics/generate.json (deterministic: no timings)."""
+        everything = self.tasks + self.heldout
+
+        def count(tasks: Iterable[Task], key) -> dict[str, int]:  # type: ignore[no-untyped-def]
+            c: Counter = Counter()
+            for t in tasks:
+                for k in key(t):
+                    c[k] += 1
+            return dict(sorted(c.items()))
+
+        distinct = len({t.instruction for t in everything})
+        return {
+            "n_seeds": self.n_seeds,
+            "n_tasks": len(self.tasks),
+            "n_heldout": len(self.heldout),
+            "n_families": len({t.family for t in everything}),
+            "tasks_by_domain": count(self.tasks, lambda t: [t.domain]),
+            "heldout_by_domain": count(self.heldout, lambda t: [t.domain]),
+            "tasks_by_skill": count(self.tasks, lambda t: t.skills),
+            "tasks_by_source": count(self.tasks, lambda t: [t.source]),
+            "tasks_by_difficulty": count(self.tasks, lambda t: [t.difficulty]),
+            "distinct_variant_ratio": round(distinct / len(everything), 6) if everything else 0.0,
+            "drops": {k: self.drops[k] for k in sorted(self.drops)},
+        }
+
+
+def select_seeds(seeds: Sequence[Seed], *, domains: Sequence[str] = (), max_seeds: int = 0) -> list[Seed]:
+    """Seeds of the wanted domains; with ``max_seeds``, taken round-robin over the domains (in
+    records.DOMAINS order, seeds by id) so a quick run still covers every domain."""
+    chosen = [s for s in seeds if not domains or s.domain in domains]
+    if not max_seeds or max_seeds >= len(chosen):
+        return sorted(chosen, key=lambda s: s.id)
+    queues = {d: sorted((s for s in chosen if s.domain == d), key=lambda s: s.id) for d in DOMAINS}
+    out: list[Seed] = []
+    while len(out) < max_seeds:
+        for d in DOMAINS:
+            if queues[d] and len(out) < max_seeds:
+                out.append(queues[d].pop(0))
+    return sorted(out, key=lambda s: s.id)
+
+
+def _key(task: Task) -> str:
+    h = hashlib.sha256(task.instruction.encode("utf-8"))
+    h.update(b"\0")
+    h.update(task.tests["test.sh"].encode("utf-8"))
+    return h.hexdigest()
+
+
+def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
+                drops: Counter) -> tuple[list[Task], list[Task]]:
+    """The training and held-out variants of one seed."""
+    seen: set[str] = set()
+    train_instructions: set[str] = set()
+    train: list[Task] = []
+    held: list[Task] = []
+    for index in range(n_variants + n_heldout):
+        heldout = index >= n_variants
+        for attempt in range(MAX_ATTEMPTS):
+            vs = variant_seed(gen_seed, seed.id, index, attempt)
+            try:
+                task = render_variant(seed, random.Random(vs), variant_id=f"{seed.id}-v{index:04d}", gen_seed=vs)
+            except ValueError:
+                drops["render_error"] += 1
+                continue
+            key = _key(task)
+            if key in seen or (heldout and task.instruction in train_instructions):
+                continue
+            seen.add(key)
+            if heldout:
+                held.append(task)
+            else:
+                train.append(task)
+                train_instructions.add(task.instruction)
+            break
+        else:
+            drops["duplicate"] += 1
+    return train, held
+
+
+def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
+                   n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
+                   domains: Sequence[str] = (), max_seeds: int = 0) -> GenerateResult:
+    """Seed-based mutation (+ optional skill composition); same arguments, same tasks."""
+    chosen = select_seeds(seeds, domains=domains, max_seeds=max_seeds)
+    result = GenerateResult(tasks=[], heldout=[], n_seeds=len(chosen))
+    for s in tqdm(chosen, desc="generate", unit="seed", disable=None):
+        train, held = variants_of(s, gen_seed=seed, n_variants=n_variants, n_heldout=n_heldout_variants,
+                                  drops=result.drops)
+        result.tasks.extend(train)
+        result.heldout.extend(held)
+    if skill_tasks:
+        skills = [s for s in taxonomy.skills if not domains or s.domain in domains]
+        if len(composable(skills)) < min_skills:
+            result.drops["skill_pool_too_small"] += skill_tasks
+        else:
+            seen = {_key(t) for t in result.tasks}
+            for i in tqdm(range(skill_tasks), desc="compose", unit="task", disable=None):
+                task = compose_task(skills, index=i, gen_seed=seed, min_skills=min_skills, max_skills=max_skills)
+                if task is None:
+                    result.drops["no_valid_chain"] += 1
+                elif _key(task) in seen:
+                    result.drops["duplicate"] += 1
+                else:
+                    seen.add(_key(task))
+                    result.tasks.append(task)
+    return result

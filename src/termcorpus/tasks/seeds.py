@@ -1,0 +1,341 @@
+"""Seed tasks: human-written task templates in ``data/seeds/*.yaml``.
+
+Schema of a seed file::
+
+    domain: file_operations            # default domain of the seeds below (records.DOMAINS)
+    seeds:
+      - id: fo_move_by_ext             # snake_case, unique across all seed files
+        skills: [file_moving, globbing]    # ids from the skill taxonomy (data/skills)
+        difficulty: easy               # optional: easy | medium | hard (default: by solution length)
+        timeout_sec: 30                # optional per-command limit for the task's environment
+        slots:                         # named values drawn per variant, in this order
+          src: {pool: dir}             # one value of a named pool (generate/pools.py)
+          dst: {pool: dir}             # pool values are distinct within a variant
+          cols: {pool: column, k: 3, sep: ","}   # k distinct values joined by sep
+          n: {int: [5, 20]}            # an integer in [lo, hi]; with k: k distinct ones joined
+          ext: {choice: [txt, log]}    # one of the listed strings
+          out: {template: "{{src}}_list.txt"}    # built from earlier slots
+          m: {add: [n, 1]}             # an earlier integer slot plus a constant
+          conv:                        # one of several coupled cases; sets conv_from, conv_f
+            cases: [{from: km, f: "0.621"}, {from: kg, f: "2.205"}]
+        instruction: >-                # what the agent reads; every name the solution needs
+          Move every .{{ext}} file from {{src}} into a new directory {{dst}}.
+        files:                         # input files, created in the task's working dir /app
+          - path: "{{src}}/notes.{{ext}}"
+            text: "hello {{dst}}\\n"   # literal content (a template), or:
+          - path: "{{src}}"
+            gen: tree                  # a named data generator (generate/datagen.py) ...
+            args: {ext: "{{ext}}", k: "{{n}}"}   # ... and its arguments (templates)
+        solution:                      # reference shell commands, one per agent turn (1-4),
+          - mkdir -p {{dst}}           # relative to the working directory /app
+          - mv {{src}}/*.{{ext}} {{dst}}/
+        test: |                        # body of tests/test.sh (bash), run in /app after the agent
+          test -d {{dst}} || fail "{{dst}} is missing"
+
+Templates use ``{{name}}`` only (see generate/template.py). The ``test`` body is wrapped by
+the generator into a complete ``test.sh``: shebang, the CANARY comment, ``cd "${APP_DIR:-/app}"``,
+a ``fail MESSAGE`` function (prints, writes reward 0, exits 1) and, after the body, reward 1.
+The body may also use ``{{_orig_b64}}``: base64 of a JSON object ``{path: original text}`` of
+all input files, for checks against the state before the agent ran. A null agent must fail the
+test and the reference solution must pass it (tests/generate checks every seed).
+
+The seed stage validates every file (types, known skills, pools, generators, that every
+template names a defined slot, and a dry-run render of one variant), then writes the seeds
+sorted by id to ``data/seeds.jsonl``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from termcorpus.errors import DataError
+from termcorpus.records import DOMAINS, SCHEMA_VERSION
+from termcorpus.tasks.skills import ID_RE, Taxonomy, yaml_files
+from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
+
+BUILTIN_TEST_NAMES = frozenset({"_orig_b64"})
+SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+_KINDS = ("pool", "int_range", "choice", "template", "add", "cases")
+
+
+class SlotSpec(_Model):
+    """One named value drawn per variant; exactly one of pool / int / choice / template / add /
+    cases (a case sets ``<slot>_<key>`` for each of its keys, and ``<slot>`` to its index)."""
+
+    pool: str | None = None
+    int_range: list[int] | None = Field(default=None, alias="int", min_length=2, max_length=2)
+    choice: list[str] | None = Field(default=None, min_length=1)
+    template: str | None = None
+    add: tuple[str, int] | None = None
+    cases: list[dict[str, str]] | None = Field(default=None, min_length=1)
+    k: int = Field(default=1, ge=1, le=50)
+    sep: str = ","
+
+    @field_validator("choice", "cases", mode="before")
+    @classmethod
+    def _scalars_to_str(cls, v: object) -> object:
+        # YAML reads `600` or `0.621` as numbers; slot values are always strings
+        def conv(x: object) -> object:
+            if isinstance(x, bool):
+                return str(x).lower()
+            return str(x) if isinstance(x, (int, float)) else x
+
+        if isinstance(v, list):
+            return [{k: conv(x) for k, x in c.items()} if isinstance(c, dict) else conv(c) for c in v]
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "SlotSpec":
+        kinds = [n for n in _KINDS if getattr(self, n) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a slot needs exactly one of: pool, int, choice, template, add, cases")
+        if self.cases is not None:
+            keys = list(self.cases[0])
+            if not keys or any(list(c) != keys for c in self.cases):
+                raise ValueError("every case needs the same keys, in the same order")
+            for key in keys:
+                if not SLOT_NAME_RE.match(key):
+                    raise ValueError(f"case key {key!r} must be snake_case")
+        if self.int_range is not None and self.int_range[0] > self.int_range[1]:
+            raise ValueError(f"int range [{self.int_range[0]}, {self.int_range[1]}] is empty")
+        if self.k > 1 and self.pool is None and self.int_range is None:
+            raise ValueError("k > 1 is only allowed with pool or int slots")
+        if self.int_range is not None and self.k > self.int_range[1] - self.int_range[0] + 1:
+            raise ValueError(f"k={self.k} distinct integers do not fit in {self.int_range}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for n in _KINDS:
+            if getattr(self, n) is not None:
+                return "int" if n == "int_range" else n
+        raise AssertionError("unreachable: validated")
+
+
+class FileSpec(_Model):
+    """One input file (or, for multi-file generators, a directory of them)."""
+
+    path: str = Field(min_length=1)
+    text: str | None = None
+    gen: str | None = None
+    args: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _scalars_to_str(cls, v: object) -> object:
+        # YAML reads `rows: 10` as an int; generator arguments are templates, i.e. strings
+        if isinstance(v, dict):
+            return {k: (str(x).lower() if isinstance(x, bool) else str(x)) if isinstance(x, (int, float, bool)) else x
+                    for k, x in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _text_or_gen(self) -> "FileSpec":
+        if (self.text is None) == (self.gen is None):
+            raise ValueError("a file needs exactly one of: text, gen")
+        if self.text is not None and self.args:
+            raise ValueError("args are only allowed with gen")
+        return self
+
+
+class Seed(_Model):
+    """A task template; what ``data/seeds.jsonl`` holds, one per line."""
+
+    schema_version: str = SCHEMA_VERSION
+    id: str
+    domain: str
+    skills: list[str] = Field(min_length=1)
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    timeout_sec: float | None = Field(default=None, gt=0, le=3600)
+    slots: dict[str, SlotSpec] = Field(default_factory=dict)
+    instruction: str = Field(min_length=1)
+    files: list[FileSpec] = Field(default_factory=list)
+    solution: list[str] = Field(min_length=1, max_length=4)
+    test: str = Field(min_length=1)
+    origin: str = Field(default="", description="file:line the seed was read from")
+
+    @field_validator("id")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"seed id {v!r} must be snake_case (a-z, 0-9, _)")
+        return v
+
+    @field_validator("domain")
+    @classmethod
+    def _known_domain(cls, v: str) -> str:
+        if v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
+        return v
+
+    @field_validator("slots")
+    @classmethod
+    def _slot_names(cls, v: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
+        for name in v:
+            if not SLOT_NAME_RE.match(name):
+                raise ValueError(f"slot name {name!r} must be snake_case and not start with '_'")
+        return v
+
+    @field_validator("solution")
+    @classmethod
+    def _one_line_commands(cls, v: list[str]) -> list[str]:
+        for c in v:
+            if not c.strip() or "\n" in c.strip():
+                raise ValueError("each solution command must be one non-empty line")
+        return [c.strip() for c in v]
+
+    def effective_difficulty(self) -> str:
+        if self.difficulty:
+            return self.difficulty
+        return "easy" if len(self.solution) == 1 else "medium" if len(self.solution) <= 3 else "hard"
+
+
+class _FileSeed(Seed):
+    domain: str | None = None  # type: ignore[assignment]
+
+    @field_validator("domain")
+    @classmethod
+    def _known_domain(cls, v: str | None) -> str | None:  # type: ignore[override]
+        if v is not None and v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
+        return v
+
+
+class SeedFile(_Model):
+    domain: str | None = None
+    seeds: list[_FileSeed] = Field(min_length=1)
+
+    @field_validator("domain")
+    @classmethod
+    def _known_domain(cls, v: str | None) -> str | None:
+        if v is not None and v not in DOMAINS:
+            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
+        return v
+
+
+def check_seed(seed: Seed, taxonomy: Taxonomy) -> None:
+    """Semantic checks beyond types; raises ValueError('field ...: problem') on the first one."""
+    # imported here: pools, generators and templates belong to the generator (generate/)
+    from termcorpus.generate.datagen import GENERATORS, generator_params
+    from termcorpus.generate.mutate import render_variant
+    from termcorpus.generate.pools import POOLS
+    from termcorpus.generate.template import refs
+
+    known_skills = taxonomy.by_id()
+    for i, s in enumerate(seed.skills):
+        if s not in known_skills:
+            raise ValueError(f"field 'skills.{i}': unknown skill id {s!r} (not in the skill taxonomy)")
+    defined: dict[str, str] = {}
+    for name, spec in seed.slots.items():
+        where = f"field 'slots.{name}'"
+        if spec.pool is not None and spec.pool not in POOLS:
+            raise ValueError(f"{where}: unknown pool {spec.pool!r}; known: {', '.join(sorted(POOLS))}")
+        if spec.template is not None:
+            for r in refs(spec.template):
+                if r not in defined:
+                    raise ValueError(f"{where}: template names {{{{{r}}}}}, which is not an earlier slot")
+        if spec.add is not None and defined.get(spec.add[0]) not in ("int", "add"):
+            raise ValueError(f"{where}: add needs an earlier int slot, got {spec.add[0]!r}")
+        if spec.add is not None and seed.slots[spec.add[0]].k > 1:
+            raise ValueError(f"{where}: add needs a single integer slot, {spec.add[0]!r} has k > 1")
+        defined[name] = spec.kind
+        for key in spec.cases[0] if spec.cases else ():
+            if f"{name}_{key}" in seed.slots:
+                raise ValueError(f"{where}: case key {key!r} makes slot {name}_{key}, which is also declared")
+            defined[f"{name}_{key}"] = "case"
+
+    def check_refs(text: str, field: str, extra: frozenset[str] = frozenset()) -> None:
+        for r in refs(text):
+            if r not in defined and r not in extra:
+                raise ValueError(f"field '{field}': names {{{{{r}}}}}, which is not a slot of this seed")
+
+    check_refs(seed.instruction, "instruction")
+    for i, c in enumerate(seed.solution):
+        check_refs(c, f"solution.{i}")
+    check_refs(seed.test, "test", BUILTIN_TEST_NAMES)
+    for i, f in enumerate(seed.files):
+        check_refs(f.path, f"files.{i}.path")
+        if f.text is not None:
+            check_refs(f.text, f"files.{i}.text")
+        else:
+            if f.gen not in GENERATORS:
+                raise ValueError(f"field 'files.{i}.gen': unknown generator {f.gen!r}; known: {', '.join(sorted(GENERATORS))}")
+            params = generator_params(f.gen)
+            for k, v in f.args.items():
+                if k not in params:
+                    raise ValueError(f"field 'files.{i}.args.{k}': generator {f.gen} has no argument {k!r}; it takes {', '.join(params)}")
+                check_refs(v, f"files.{i}.args.{k}")
+    used: set[str] = set(refs(seed.instruction) + refs(seed.test))
+    for text in [*seed.solution, *(spec.template or "" for spec in seed.slots.values())]:
+        used.update(refs(text))
+    used.update(spec.add[0] for spec in seed.slots.values() if spec.add)
+    for f in seed.files:
+        used.update(refs(f.path) + refs(f.text or ""))
+        for v in f.args.values():
+            used.update(refs(v))
+    for name, spec in seed.slots.items():
+        names = {name} | {f"{name}_{key}" for key in (spec.cases[0] if spec.cases else ())}
+        if not names & used:
+            raise ValueError(f"field 'slots.{name}': slot is never used")
+    # a dry run renders two variants: catches bad generator arguments and unsafe rendered paths
+    for index in (0, 1):
+        render_variant(seed, random.Random(index), variant_id=f"{seed.id}-check", gen_seed=index)
+
+
+def load_seed_file(path: Path, taxonomy: Taxonomy) -> list[Seed]:
+    data, root = load_yaml(path)
+    sf = validate_file(path, data, root, SeedFile)
+    out = []
+    for i, s in enumerate(sf.seeds):
+        line = node_line(root, ("seeds", i))
+        domain = s.domain or sf.domain
+        if domain is None:
+            raise DataError(f"seed '{s.id}': field 'domain' is missing (set it on the seed or the file)", where=f"{path}:{line}")
+        seed = Seed.model_validate({**s.model_dump(by_alias=True, exclude_none=True), "domain": domain,
+                                    "origin": f"{path.name}:{line}"})
+        try:
+            check_seed(seed, taxonomy)
+        except (ValueError, DataError) as e:
+            msg = str(e)
+            m = re.match(r"field '([^']+)'", msg)
+            loc = ("seeds", i, *(int(x) if x.isdigit() else x for x in m.group(1).split("."))) if m else ("seeds", i)
+            raise DataError(f"seed '{s.id}': {msg}", where=f"{path}:{node_line(root, loc)}")
+        out.append(seed)
+    return out
+
+
+def load_seeds(directory: str | Path, taxonomy: Taxonomy, strict: bool = True,
+               skipped: list[str] | None = None) -> list[Seed]:
+    """Read and check every ``*.yaml`` under ``directory``; seeds sorted by id. A bad file raises
+    DataError (or, with ``strict=False``, is skipped and its error appended to ``skipped``)."""
+    seeds: dict[str, Seed] = {}
+    for path in yaml_files(Path(directory)):
+        try:
+            loaded = load_seed_file(path, taxonomy)
+            here: dict[str, str] = {}
+            for s in loaded:
+                first = seeds[s.id].origin if s.id in seeds else here.get(s.id)
+                if first:
+                    raise DataError(f"seed '{s.id}': field 'id': already defined at {first}",
+                                    where=f"{path}:{s.origin.rsplit(':', 1)[1]}")
+                here[s.id] = s.origin
+            for s in loaded:
+                seeds[s.id] = s
+        except DataError as e:
+            if strict or skipped is None:
+                raise
+            skipped.append(str(e))
+    if not seeds:
+        raise DataError("no seeds found (expected *.yaml files with a 'seeds' list)", where=str(directory))
+    return [seeds[k] for k in sorted(seeds)]
