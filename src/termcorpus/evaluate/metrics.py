@@ -1,0 +1,127 @@
+"""Evaluation metrics: verifier success, protocol validity and the exact-trace match.
+
+Exact trace (the way NeMo-Gym's terminal check scores a turn): the reference trace of a task is
+what the teacher wrote for it in the corpus, the oracle's turns (``OracleAgent.action_for``): one
+turn per solution command, then one turn with no command and ``task_complete`` true. Keystrokes
+are compared after removing one trailing newline (the Enter that submits a command).
+
+- ``trace_match`` (per episode): the keystrokes of the episode's parsed actions, in order, equal
+  the solution's commands, and the last turn parsed and set ``task_complete``.
+- ``turn_match_rate`` (per turn): turns aligned by index with the reference; a turn scores 1 if it
+  parsed, agrees on ``task_complete`` and its keystrokes equal the reference turn's. The
+  denominator is the longer of the two traces, so extra turns and missing turns both count
+  against it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from termcorpus.agents.oracle import OracleAgent
+from termcorpus.records import Task, Trajectory, Turn
+
+DIGITS = 4
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """One evaluated episode: its trajectory, and whether it ended because the context was full."""
+
+    trajectory: Trajectory
+    context_ended: bool = False
+
+
+def _keys(keystrokes: str) -> str:
+    return keystrokes[:-1] if keystrokes.endswith("\n") else keystrokes
+
+
+def reference_trace(task: Task) -> list[tuple[list[str], bool]]:
+    """``[(keystrokes, task_complete)]`` per reference turn: the oracle teacher's turns."""
+    oracle = OracleAgent()
+    trace = []
+    for step in range(len(task.solution) + 1):
+        a = oracle.action_for(task, step)
+        trace.append(([_keys(c.keystrokes) for c in a.commands], a.task_complete))
+        if a.task_complete:
+            break
+    return trace
+
+
+def trace_match(turns: Sequence[Turn], solution: Sequence[str]) -> bool:
+    """Did the episode type exactly the solution, in order, and declare completion at the end?"""
+    if not turns or turns[-1].action is None or not turns[-1].action.task_complete:
+        return False
+    typed = [_keys(c.keystrokes) for t in turns if t.action is not None for c in t.action.commands]
+    return typed == [_keys(c) for c in solution]
+
+
+def turn_matches(turns: Sequence[Turn], task: Task) -> tuple[int, int]:
+    """``(matching turns, compared turns)`` against the reference trace, aligned by index."""
+    ref = reference_trace(task)
+    hits = 0
+    for turn, (keys, complete) in zip(turns, ref):
+        a = turn.action
+        if a is not None and a.task_complete == complete and [_keys(c.keystrokes) for c in a.commands] == keys:
+            hits += 1
+    return hits, max(len(turns), len(ref))
+
+
+def _rate(num: float, den: float) -> float:
+    return round(num / den, DIGITS) if den else 0.0
+
+
+def summarize(tasks: Sequence[Task], results: Sequence[EpisodeResult]) -> dict[str, object]:
+    """Metrics of one agent on one set; ``tasks[i]`` is the task of ``results[i]``.
+
+    An empty set reports only ``n: 0`` (no rates: there is nothing to divide by).
+    """
+    if len(tasks) != len(results):
+        raise ValueError(f"{len(tasks)} tasks but {len(results)} results")
+    n = len(results)
+    if n == 0:
+        return {"n": 0}
+    passed = reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = 0
+    by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for task, res in zip(tasks, results):
+        tr = res.trajectory
+        passed += tr.passed
+        reward += tr.reward
+        turns_total += len(tr.turns)
+        parsed += sum(t.action is not None for t in tr.turns)
+        exact += trace_match(tr.turns, task.solution)
+        h, d = turn_matches(tr.turns, task)
+        turn_hits += h
+        turn_den += d
+        ctx += res.context_ended
+        by_domain[task.domain][0] += 1
+        by_domain[task.domain][1] += tr.passed
+    return {
+        "n": n,
+        "success_rate": _rate(passed, n),
+        "mean_reward": _rate(reward, n),
+        "valid_json_rate": _rate(parsed, turns_total),
+        "trace_match": _rate(exact, n),
+        "turn_match_rate": _rate(turn_hits, turn_den),
+        "mean_turns": _rate(turns_total, n),
+        "context_ended": ctx,
+        "by_domain": {
+            d: {"n": c[0], "success_rate": _rate(c[1], c[0])} for d, c in sorted(by_domain.items())
+        },
+    }
+
+
+PLOT_COLUMNS = ("domain", "agent", "set", "success_rate")
+
+
+def domain_rows(metrics: dict[str, object], agents: Sequence[str], sets: Sequence[str]) -> list[tuple[str, str, str, float]]:
+    """Rows of ``plots/eval_by_domain.csv``: one per (agent, set, domain) with at least one task."""
+    rows = []
+    for agent in agents:
+        per_set = metrics.get(agent, {})
+        for s in sets:
+            table = per_set.get(s, {}).get("by_domain", {}) if isinstance(per_set, dict) else {}
+            for domain, cell in sorted(table.items()):
+                rows.append((domain, agent, s, cell["success_rate"]))
+    return rows

@@ -1,0 +1,109 @@
+"""Lockstep episode runner: many episodes open at once, one batched generate call per step.
+
+On CPU, generating replies is nearly all of evaluation's cost, and a batch of 32 prompts costs
+little more than one. So up to ``batch_size`` episodes (each with its own sandbox session) are
+open together; each step gathers the messages of the episodes still running, asks the agent for
+all replies in one ``act_batch`` call, and steps each episode with its reply. A finished episode
+is verified (``finish``), closed, and its slot is refilled from the queue at once (continuous
+batching: short episodes do not wait for long ones).
+
+An episode also ends when its next prompt leaves the model less than ``MIN_REPLY_TOKENS``
+positions (``agent.prompt_room``): it is verified as it stands and counted as
+``context_ended``, rather than having its instruction cut off the front of the prompt.
+
+The schedule depends only on the tasks and the replies, so the same inputs give the same results.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, Sequence
+
+from termcorpus.agents.model import MIN_REPLY_TOKENS
+from termcorpus.evaluate.metrics import EpisodeResult
+from termcorpus.records import Message, Task, Trajectory
+
+
+class BatchAgent(Protocol):
+    name: str
+    model: str
+
+    def act_batch(self, chats: Sequence[Sequence[Message]]) -> list[str]: ...
+
+
+class EpisodeLike(Protocol):
+    messages: list[Message]
+    done: bool
+
+    def __enter__(self) -> "EpisodeLike": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def step(self, raw: str) -> None: ...
+    def finish(self) -> Trajectory: ...
+
+
+@dataclass
+class _Slot:
+    index: int
+    episode: EpisodeLike
+    steps: int = 0
+    context_ended: bool = False
+
+
+def run_lockstep(
+    agent: BatchAgent,
+    tasks: Sequence[Task],
+    *,
+    open_episode: Callable[[Task], EpisodeLike],
+    batch_size: int,
+    max_turns: int,
+    progress: Any = None,
+) -> list[EpisodeResult]:
+    """Run one episode per task with ``agent``; results in task order.
+
+    ``open_episode(task)`` builds an (unopened) episode; the runner enters and exits it.
+    ``max_turns`` is a backstop: an episode that is not done after that many steps is finished.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    room = getattr(agent, "prompt_room", None)
+    results: list[EpisodeResult | None] = [None] * len(tasks)
+    queue = deque(enumerate(tasks))
+    slots: list[_Slot] = []
+    try:
+        while queue or slots:
+            while queue and len(slots) < batch_size:
+                i, task = queue.popleft()
+                ep = open_episode(task)
+                ep.__enter__()
+                slots.append(_Slot(i, ep))
+            stepping = []
+            for s in slots:
+                if s.episode.done or s.steps >= max_turns:
+                    continue
+                if room is not None and room(s.episode.messages) < MIN_REPLY_TOKENS:
+                    s.context_ended = True
+                    continue
+                stepping.append(s)
+            if stepping:
+                replies = agent.act_batch([s.episode.messages for s in stepping])
+                for s, raw in zip(stepping, replies, strict=True):
+                    s.episode.step(raw)
+                    s.steps += 1
+            for s in list(slots):
+                if s.episode.done or s.context_ended or s.steps >= max_turns:
+                    results[s.index] = EpisodeResult(s.episode.finish(), s.context_ended)
+                    slots.remove(s)
+                    s.episode.__exit__(None, None, None)
+                    if progress is not None:
+                        progress.update(1)
+    finally:
+        # An error (or Ctrl-C) must not leave sandboxes behind.
+        exc = sys.exc_info()
+        for s in slots:
+            try:
+                s.episode.__exit__(*exc)
+            except Exception:  # noqa: BLE001 - keep closing the others; the first error propagates
+                pass
+    return [r for r in results if r is not None]

@@ -1,0 +1,139 @@
+"""The lockstep runner's scheduling, on a scripted stand-in for the Episode API.
+
+The stand-in keeps the Episode contract (messages / done / step / finish, context manager) with
+no sandbox, so these tests pin down batching, refilling, ordering and clean-up alone; the real
+Episode is exercised in test_eval_episode.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from termcorpus.evaluate.runner import run_lockstep
+from termcorpus.records import Lineage, Message, Trajectory, Turn
+
+
+class ScriptedEpisode:
+    def __init__(self, task, max_turns, log):
+        self.task, self.max_turns, self.log = task, max_turns, log
+        self.messages = [Message(role="user", content=task.instruction)]
+        self.turns: list[Turn] = []
+        self.done = False
+        self.entered = self.exited = False
+
+    def __enter__(self):
+        self.entered = True
+        self.log.append(("open", self.task.id))
+        return self
+
+    def __exit__(self, *exc):
+        assert not self.exited, "closed twice"
+        self.exited = True
+        self.log.append(("close", self.task.id))
+
+    def step(self, raw):
+        self.turns.append(Turn(action=None, raw=raw, parse_error="x", observation="obs"))
+        self.messages += [Message(role="assistant", content=raw), Message(role="user", content="obs")]
+        self.done = raw == "DONE" or len(self.turns) >= self.max_turns
+
+    def finish(self):
+        t = self.task
+        return Trajectory(
+            id=f"eval-{t.id}", task_id=t.id, family=t.family, source=t.source, domain=t.domain, skills=[],
+            difficulty=t.difficulty, agent="scripted", model="none", instruction=t.instruction, turns=self.turns,
+            messages=self.messages, reward=0.0, passed=False, n_turns=len(self.turns), n_commands=0,
+            sandbox="none", lineage=Lineage(task_digest=t.digest()),
+        )
+
+
+class CountingAgent:
+    """Task k needs k+1 turns (k = the digit at the end of its id); records each batch's size."""
+
+    name, model = "scripted", "none"
+
+    def __init__(self, fail_on_call: int | None = None, room=None):
+        self.batches: list[int] = []
+        self.fail_on_call = fail_on_call
+        if room is not None:
+            self.prompt_room = room
+
+    def act_batch(self, chats):
+        if self.fail_on_call is not None and len(self.batches) == self.fail_on_call:
+            raise RuntimeError("generation failed")
+        self.batches.append(len(chats))
+        out = []
+        for chat in chats:
+            need = int(chat[0].content[-1]) + 1
+            turns_so_far = sum(m.role == "assistant" for m in chat)
+            out.append("DONE" if turns_so_far + 1 >= need else "again")
+        return out
+
+
+@pytest.fixture
+def tasks(task_factory):
+    out = []
+    for i, k in enumerate([0, 3, 1, 0, 2, 0, 1]):
+        t = task_factory(f"t{i}", f"f{i}")
+        out.append(t.model_copy(update={"instruction": f"do task {k}"}))
+    return out
+
+
+def _run(agent, tasks, batch_size, log, max_turns=10, opened=None):
+    def open_episode(task):
+        ep = ScriptedEpisode(task, max_turns, log)
+        if opened is not None:
+            opened.append(ep)
+        return ep
+
+    return run_lockstep(agent, tasks, open_episode=open_episode, batch_size=batch_size, max_turns=max_turns)
+
+
+def test_results_come_back_in_task_order_with_each_episode_run_to_done(tasks):
+    res = _run(CountingAgent(), tasks, 3, [])
+    assert [r.trajectory.task_id for r in res] == [t.id for t in tasks]
+    assert [r.trajectory.n_turns for r in res] == [1, 4, 2, 1, 3, 1, 2]
+    assert not any(r.context_ended for r in res)
+
+
+def test_batches_stay_within_batch_size_and_freed_slots_are_refilled(tasks):
+    agent = CountingAgent()
+    _run(agent, tasks, 3, [])
+    assert max(agent.batches) == 3
+    assert sum(agent.batches) == 1 + 4 + 2 + 1 + 3 + 1 + 2  # one reply per turn, none wasted
+    # refilling keeps the batch full while tasks remain: 14 turns in 3-wide steps
+    assert agent.batches[:4] == [3, 3, 3, 3]
+    assert len(agent.batches) < len(_one_at_a_time_calls(tasks))
+
+
+def _one_at_a_time_calls(tasks):
+    agent = CountingAgent()
+    _run(agent, tasks, 1, [])
+    return agent.batches
+
+
+def test_same_inputs_same_schedule(tasks):
+    a, b = CountingAgent(), CountingAgent()
+    log_a, log_b = [], []
+    _run(a, tasks, 2, log_a)
+    _run(b, tasks, 2, log_b)
+    assert a.batches == b.batches and log_a == log_b
+
+
+def test_every_opened_episode_is_closed_when_generation_fails(tasks):
+    opened, log = [], []
+    with pytest.raises(RuntimeError, match="generation failed"):
+        _run(CountingAgent(fail_on_call=2), tasks, 3, log, opened=opened)
+    assert opened and all(ep.entered and ep.exited for ep in opened)
+
+
+def test_max_turns_is_a_backstop_for_an_episode_that_never_finishes(tasks):
+    res = _run(CountingAgent(), tasks, 4, [], max_turns=2)
+    assert [r.trajectory.n_turns for r in res] == [1, 2, 2, 1, 2, 1, 2]
+
+
+def test_episode_whose_prompt_no_longer_fits_is_ended_and_counted(tasks):
+    # room shrinks by 10 per message; under MIN_REPLY_TOKENS (16) after 2 turns (5 messages)
+    agent = CountingAgent(room=lambda messages: 60 - 10 * len(messages))
+    res = _run(agent, tasks, 3, [])
+    assert [r.trajectory.n_turns for r in res] == [1, 2, 2, 1, 2, 1, 2]
+    assert [r.context_ended for r in res] == [False, True, False, False, True, False, False]

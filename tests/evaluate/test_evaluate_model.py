@@ -1,0 +1,98 @@
+"""evaluate_model end to end on a tiny checkpoint, and the base-agent construction."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from termcorpus.evaluate import AGENTS, EVAL_SETS, build_agents, evaluate_model, write_plot_csv
+from termcorpus.params import EvaluateParams
+from termcorpus.records import write_jsonl
+
+
+def _checkpoint(src, dst, meta):
+    shutil.copytree(src, dst)
+    (dst / "termcorpus.json").write_text(json.dumps(meta))
+    return dst
+
+
+def _weights(agent):
+    return {k: v.clone() for k, v in agent.lm.state_dict().items()}
+
+
+def test_tiny_base_is_the_training_start_point(tiny_checkpoint, tmp_path):
+    # The fixture checkpoint is an untrained init with seed 0: its base must be the same weights.
+    params = EvaluateParams(max_new_tokens=8, seed=7)
+    ckpt = _checkpoint(tiny_checkpoint, tmp_path / "m0", {"base_model": "tiny", "params": {"seed": 0}})
+    ft, base = build_agents(ckpt, params)
+    assert (ft.name, base.name) == ("finetuned", "base")
+    assert base.model == "tiny-init-seed0"
+    w_ft, w_base = _weights(ft), _weights(base)
+    assert all((w_ft[k] == w_base[k]).all() for k in w_ft)
+
+    other = _checkpoint(tiny_checkpoint, tmp_path / "m1", {"base_model": "tiny", "params": {"seed": 1}})
+    _, base1 = build_agents(other, params)
+    assert any((w_ft[k] != v).any() for k, v in _weights(base1).items())
+
+
+def test_base_named_by_path_is_loaded_from_there(tiny_checkpoint, tmp_path):
+    base_dir = _checkpoint(tiny_checkpoint, tmp_path / "pretrained", {})
+    ckpt = _checkpoint(tiny_checkpoint, tmp_path / "ft", {"base_model": str(base_dir)})
+    _, base = build_agents(ckpt, EvaluateParams(max_new_tokens=8))
+    assert base.model == str(base_dir)
+
+
+def test_unknown_base_is_a_data_error(tiny_checkpoint, tmp_path):
+    from termcorpus.errors import DataError
+
+    ckpt = _checkpoint(tiny_checkpoint, tmp_path / "ft", {"base_model": "Qwen/Qwen3-0.6B"})
+    with pytest.raises(DataError, match="base_model"):
+        build_agents(ckpt, EvaluateParams(max_new_tokens=8))
+
+
+@pytest.fixture(scope="module")
+def eval_inputs(tmp_path_factory, task_factory, corpus_factory):
+    root = tmp_path_factory.mktemp("eval")
+    words = ["alpha", "beta", "gamma", "delta"]
+    tasks = [task_factory(f"{f}-{i}", f, domain=d, word=words[i])
+             for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
+    heldout = [task_factory(f"{f}-h{i}", f, domain=d, word=words[i + 2])
+               for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
+    write_jsonl(root / "tasks" / "tasks.jsonl", tasks)
+    write_jsonl(root / "tasks" / "heldout.jsonl", heldout)
+    corpus_factory(root / "corpus", ["fa", "fb"], ["fc"])
+    return root
+
+
+@pytest.mark.integration
+def test_evaluate_model_reports_both_agents_on_both_sets(tiny_checkpoint, eval_inputs, tmp_path):
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (make setup installs it)")
+    pytest.importorskip("termcorpus.execute.episode", reason="Episode API not importable yet")
+    from termcorpus.sandbox import SandboxConfig
+
+    params = EvaluateParams(max_tasks=3, max_turns=2, max_new_tokens=12, batch_size=4, seed=0)
+    kw = dict(model_dir=tiny_checkpoint, corpus_dir=eval_inputs / "corpus", tasks_dir=eval_inputs / "tasks",
+              params=params, sandbox=SandboxConfig(backend="bwrap", timeout_sec=5.0), prompt_style="compact")
+    m = evaluate_model(**kw)
+    assert m["sets"]["heldout_variants"]["n_tasks"] == 3 and m["sets"]["heldout_variants"]["n_families"] == 2
+    assert m["sets"]["heldout_families"]["n_tasks"] == 2
+    for agent in AGENTS:
+        for s in EVAL_SETS:
+            cell = m[agent][s]
+            assert cell["n"] == m["sets"][s]["n_tasks"]
+            assert cell["success_rate"] == 0.0 and cell["mean_turns"] == 2.0  # a random model passes nothing
+            assert set(cell) >= {"mean_reward", "valid_json_rate", "trace_match", "turn_match_rate", "by_domain"}
+    assert set(m["finetuned"]["heldout_families"]["by_domain"]) == {"debugging"}
+
+    # same inputs, same numbers (only elapsed_sec is wall clock)
+    again = evaluate_model(**kw)
+    m.pop("elapsed_sec"), again.pop("elapsed_sec")
+    assert json.dumps(m, sort_keys=True) == json.dumps(again, sort_keys=True)
+
+    n = write_plot_csv(tmp_path / "plots" / "eval.csv", m)
+    lines = (tmp_path / "plots" / "eval.csv").read_text().splitlines()
+    assert lines[0] == "domain,agent,set,success_rate" and len(lines) == n + 1
+    assert "debugging,base,heldout_families,0.0" in lines

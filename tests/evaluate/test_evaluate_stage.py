@@ -1,0 +1,74 @@
+"""stages/evaluate.py by hand in a temp dir: the DVC command line, real bwrap, a real MLflow store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from termcorpus.records import write_jsonl
+
+REPO = Path(__file__).resolve().parents[2]
+CMD = ["stages/evaluate.py", "--model", "models/terminal-agent", "--corpus", "data/corpus", "--tasks", "data/tasks",
+       "--metrics", "metrics/eval.json", "--plots", "plots/eval_by_domain.csv"]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(MLFLOW_TRACKING_URI=f"sqlite:///{tmp}/mlflow.db", MLFLOW_DISABLE_TELEMETRY="true",
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", HOME=str(tmp))
+    return env
+
+
+@pytest.fixture
+def workdir(tmp_path, tiny_checkpoint, task_factory, corpus_factory):
+    shutil.copytree(tiny_checkpoint, tmp_path / "models" / "terminal-agent")
+    shutil.copytree(REPO / "stages", tmp_path / "stages")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["evaluate"].update(max_tasks=2, max_turns=2, max_new_tokens=8, batch_size=4)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    write_jsonl(tmp_path / "data/tasks/tasks.jsonl", [task_factory(f"{f}-0", f) for f in ("fa", "fv")])
+    write_jsonl(tmp_path / "data/tasks/heldout.jsonl", [task_factory(f"{f}-h0", f) for f in ("fa", "fv")])
+    corpus_factory(tmp_path / "data/corpus", ["fa"], ["fv"])
+    return tmp_path
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (make setup installs it)")
+    pytest.importorskip("termcorpus.execute.episode", reason="Episode API not importable yet")
+    proc = subprocess.run([sys.executable, *CMD], cwd=workdir, env=_env(workdir), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((workdir / "metrics/eval.json").read_text())
+    assert metrics["finetuned"]["heldout_variants"]["n"] == 1
+    assert metrics["base"]["heldout_families"]["n"] == 1
+    assert (workdir / "plots/eval_by_domain.csv").read_text().splitlines() == [
+        "domain,agent,set,success_rate",
+        "file_operations,finetuned,heldout_variants,0.0",
+        "file_operations,finetuned,heldout_families,0.0",
+        "file_operations,base,heldout_variants,0.0",
+        "file_operations,base,heldout_families,0.0",
+    ]
+    assert (workdir / "mlflow.db").exists()
+    assert "finetuned: heldout_variants 0.0% of 1" in proc.stderr
+
+
+def test_bad_params_stop_with_one_line(workdir):
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["evaluate"]["batch_size"] = 0
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = subprocess.run([sys.executable, *CMD], cwd=workdir, env=_env(workdir), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: params.yaml: 'evaluate.batch_size' must be >= 1, got 0"
+    ]
