@@ -41,7 +41,7 @@ class GenerateParams:
     min_skills: int = p(3, "Fewest skills composed into one skill-based task.", min=1, max=10)
     max_skills: int = p(5, "Most skills composed into one skill-based task.", min=1, max=10)
     domains: list = p([], "Restrict generation to these domains (empty: all).")
-    max_seeds: int = p(0, "Use only the first N seeds (0: all); for quick runs.", min=0)
+    max_seeds: int = p(0, "Use only N seeds, taken round-robin over the domains (0: all); for quick runs.", min=0)
 
 
 @dataclass
@@ -61,6 +61,7 @@ class ExecuteParams:
 class ValidateParams:
     max_record_chars: int = p(60000, "Longest allowed trajectory (characters of all messages).", min=100)
     min_pass_rate: float = p(0.5, "Smallest share of passing trajectories accepted.", min=0.0, max=1.0)
+    max_turns: int = p(64, "Most turns allowed in one trajectory.", min=1, max=10000)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class TrainParams:
     weight_decay: float = p(0.0, "AdamW weight decay.", min=0.0)
     bf16: bool = p(True, "Use bf16 autocast.")
     log_every: int = p(25, "Steps between loss log points.", min=1)
+    packing: bool = p(False, "Pack consecutive episodes into each sequence (block-diagonal attention) instead of padding each one.")
     register_model: bool = p(True, "Register the checkpoint as an MLflow model version.")
 
 
@@ -103,6 +105,7 @@ class EvaluateParams:
     temperature: float = p(0.0, "Sampling temperature (0: greedy).", min=0.0, max=5.0)
     batch_size: int = p(32, "Episodes stepped together in one generate call.", min=1)
     seed: int = p(0, "Random seed for task sampling and decoding.")
+    threads: int = p(1, "Torch CPU threads for generation (0: torch's default); 1 is fastest for a tiny model on shared cores.", min=0)
 
 
 @dataclass
