@@ -1,1 +1,78 @@
-"""termcorpus.sandbox."""
+"""Run a task's commands in a sandbox: one persistent shell per task, with limits.
+
+What the default ``bwrap`` backend isolates:
+
+* network: new, empty network namespace (``--unshare-all``): no interfaces but loopback;
+* file system: only /usr (read-only), a few /etc files, the task at /app (read-write),
+  tmpfs /tmp and /home/agent; the verifier also gets /tests (read-only) and /logs/verifier.
+  /root, /work, /home of the host, the repo and its data are not visible;
+* users: the task runs as uid 1000 inside, mapped to an unused host uid (never root), with
+  all capabilities dropped and no further user namespaces;
+* processes: own PID namespace (``ps`` shows only the task), ``--new-session`` (no TIOCSTI
+  into our terminal), ``--die-with-parent`` (nothing outlives a crashed worker);
+* environment: started under ``env -i`` and ``--clearenv``: no variable of the caller
+  (tokens, keys) is visible, not even in /proc/1/environ;
+* limits: RLIMIT_AS (memory per process), RLIMIT_NPROC (processes of the sandbox's uid),
+  RLIMIT_FSIZE, open files, a size cap on the tmpfs mounts, a wall-clock timeout per command
+  (the whole process tree of a timed-out command is killed), and output capped per command.
+  Where the machine delegates a cgroup v2 to us, a per-task cgroup also caps total memory and
+  pids (``Session.cgroup``; "no cgroup" otherwise).
+
+What it does not isolate:
+
+* the kernel is shared: a kernel exploit escapes; there is no seccomp filter;
+* without a delegated cgroup, total memory of several processes is not capped (each one is),
+  and CPU time is limited only by the per-command wall-clock timeout;
+* disk: /app lives in a host temp dir; only the per-file size is capped;
+* /usr of the host is readable (installed software, not data);
+* timing and other side channels.
+
+The ``local`` backend isolates nothing (see :mod:`termcorpus.sandbox.local`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from termcorpus.errors import ConfigError
+from termcorpus.records import Task
+from termcorpus.sandbox.config import BACKENDS, SandboxConfig
+from termcorpus.sandbox.session import OutputCapture, Session, prepare_workdir, write_task_files
+
+__all__ = [
+    "BACKENDS", "OutputCapture", "SandboxConfig", "Session", "open_session", "prepare_workdir",
+    "write_task_files", "check_backend",
+]
+
+
+def open_session(task: Task, config: SandboxConfig, *, workdir: Path | None = None,
+                 tests_dir: bool = False) -> Session:
+    """Start a sandboxed shell for ``task`` (use as a context manager; ``close()`` cleans up).
+
+    Without ``workdir`` the task's files are written to a fresh temp dir mounted at /app and
+    removed on close. With ``workdir`` (a directory made by :func:`prepare_workdir`, whose
+    parents the sandbox uid can traverse) that directory is mounted at /app as it is, is
+    handed to the sandbox uid, and is kept on close: this is how the verifier sees the
+    agent's /app. ``tests_dir`` adds the task's tests at /tests (read-only) and a writable
+    /logs/verifier.
+    """
+    if config.backend == "bwrap":
+        from termcorpus.sandbox.bwrap import BwrapSession
+
+        return BwrapSession(task, config, workdir=workdir, tests_dir=tests_dir)
+    if config.backend == "local":
+        from termcorpus.sandbox.local import LocalSession
+
+        return LocalSession(task, config, workdir=workdir, tests_dir=tests_dir)
+    raise ConfigError(f"sandbox backend {config.backend!r} is not implemented; use one of "
+                      f"{', '.join(BACKENDS)}", where="params.yaml:execute.sandbox")
+
+
+def check_backend(config: SandboxConfig) -> None:
+    """Fail early, with one line, when the backend's tools are missing."""
+    if config.backend == "bwrap":
+        import os
+
+        from termcorpus.sandbox.bwrap import require_tools
+
+        require_tools(os.geteuid() == 0)

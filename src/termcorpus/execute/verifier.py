@@ -1,0 +1,85 @@
+"""The verifier: run the task's tests over the agent's /app in a fresh sandbox, score 0..1.
+
+As in Harbor, tests arrive only after the agent is done: /tests (read-only) holds
+``task.tests``, ``bash /tests/test.sh`` runs in /app, and the reward is the number the tests
+wrote to /logs/verifier/reward.txt (or ``reward.json``), else 1.0 for exit code 0 and 0.0
+otherwise, clamped to [0, 1].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from termcorpus.records import Task
+from termcorpus.sandbox import SandboxConfig, open_session
+
+_MAX_REWARD_FILE_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class VerifierResult:
+    reward: float
+    passed: bool
+    exit_code: int | None
+    timed_out: bool
+    output: str
+
+
+def _read_small(path: Path) -> str | None:
+    """Read a file the tests wrote; refuse symlinks (they could point at host files)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(_MAX_REWARD_FILE_BYTES).decode("utf-8", errors="replace")
+
+
+def _reward_from_files(logs: Path) -> tuple[float | None, str]:
+    """(reward, note): reward None when the tests wrote no reward file."""
+    text = _read_small(logs / "reward.txt")
+    if text is not None:
+        try:
+            return float(text.strip()), ""
+        except ValueError:
+            return 0.0, f"[verifier: reward.txt is not a number: {text.strip()[:40]!r}]"
+    text = _read_small(logs / "reward.json")
+    if text is not None:
+        try:
+            data = json.loads(text)
+            values = [float(v) for v in data.values()] if isinstance(data, dict) else [float(data)]
+            if isinstance(data, dict) and "reward" in data:
+                return float(data["reward"]), ""
+            if values:
+                return sum(values) / len(values), ""
+        except (ValueError, TypeError, AttributeError):
+            pass
+        return 0.0, f"[verifier: reward.json is not a number or a {{name: number}} object: {text.strip()[:40]!r}]"
+    return None, ""
+
+
+def run_verifier(task: Task, config: SandboxConfig, workdir: Path) -> VerifierResult:
+    """Run ``task``'s tests in a sandbox over ``workdir`` (the agent's /app)."""
+    # The tests get the task's own time budget, not the per-command cap of the agent.
+    vconfig = dataclasses.replace(config, timeout_sec=float(task.environment.timeout_sec))
+    with open_session(task, vconfig, workdir=workdir, tests_dir=True) as session:
+        result = session.run("bash /tests/test.sh", vconfig.timeout_sec)
+        assert session.logs_path is not None
+        reward, note = _reward_from_files(session.logs_path)
+    if reward is None:
+        reward = 1.0 if (result.exit_code == 0 and not result.timed_out) else 0.0
+    if math.isnan(reward):
+        reward = 0.0
+    reward = min(1.0, max(0.0, reward))
+    output = result.output + (("\n" + note) if note else "")
+    if result.timed_out:
+        output += f"\n[verifier: timed out after {vconfig.timeout_sec:g}s]"
+    return VerifierResult(
+        reward=reward, passed=reward >= 1.0, exit_code=result.exit_code,
+        timed_out=result.timed_out, output=output,
+    )

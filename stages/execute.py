@@ -1,0 +1,45 @@
+"""DVC stage `execute`: the teacher agent solves every task in the sandbox; record + verify.
+
+    python stages/execute.py --tasks data/tasks/tasks.jsonl --seeds data/seeds.jsonl \
+        --out data/trajectories --metrics metrics/execute.json
+
+Writes OUT/trajectories.jsonl (one Trajectory per task, in task order) and the metrics file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from termcorpus.errors import DataError
+from termcorpus.execute.pool import execute_tasks
+from termcorpus.params import load_section
+from termcorpus.records import Task, read_jsonl, write_json
+from termcorpus.runtime import dvc_md5, git_rev, stage_main
+
+
+@stage_main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", required=True, type=Path, help="Read tasks from this JSONL file.")
+    ap.add_argument("--seeds", required=True, type=Path, help="Name the seeds version from this file.")
+    ap.add_argument("--out", required=True, type=Path, help="Write trajectories.jsonl into this directory.")
+    ap.add_argument("--metrics", required=True, type=Path, help="Write metrics JSON here.")
+    args = ap.parse_args()
+
+    params = load_section("execute", "params.yaml")
+    tasks = read_jsonl(args.tasks, Task)
+    if not args.seeds.exists():
+        raise DataError("file not found (needed for the lineage digest)", where=str(args.seeds))
+    metrics = execute_tasks(
+        tasks,
+        params=params,
+        seeds_digest=dvc_md5(args.seeds),
+        git_rev=git_rev(),
+        out_path=args.out / "trajectories.jsonl",
+    )
+    write_json(args.metrics, metrics)
+
+
+if __name__ == "__main__":
+    main()
