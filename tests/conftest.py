@@ -1,0 +1,19 @@
+"""Fixtures shared across test folders. Kept minimal: the code lives in tests/fixtures_serve.py.
+
+``served_model`` is session-scoped, so defining it here (not per test module) starts the
+``transformers serve`` process once for tests/agents and tests/generate together.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+# Loaded by path: under --import-mode=importlib tests/ is not on sys.path.
+_spec = importlib.util.spec_from_file_location("termcorpus_tests_fixtures_serve",
+                                               Path(__file__).with_name("fixtures_serve.py"))
+_serve = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _serve  # dataclasses look their module up there
+_spec.loader.exec_module(_serve)
+
+served_model = _serve.served_model
+openai_stub = _serve.openai_stub
