@@ -135,5 +135,22 @@ def lineage_cmd(ctx: click.Context, model_ref: str, as_json: bool) -> None:
     click.echo(f"seeds        {info['seeds']['digest'] or '-'}")
 
 
+def _register() -> None:
+    """Attach the command groups that live in their own modules (imports stay light)."""
+    from termcorpus.report.cli import ablate_cmd, report_cmd
+    from termcorpus.show import show_cmd
+
+    main.add_command(report_cmd)
+    main.add_command(ablate_cmd)
+    main.add_command(show_cmd)
+    try:
+        from termcorpus.cli_tasks import tasks_group
+    except ImportError:  # interop module not installed in this checkout
+        return
+    main.add_command(tasks_group)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

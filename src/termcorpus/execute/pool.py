@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,19 +27,24 @@ from termcorpus.errors import ConfigError, DataError
 from termcorpus.execute.episode import run_episode
 from termcorpus.records import Lineage, Task, Trajectory, sha256_text
 from termcorpus.sandbox import SandboxConfig, check_backend
+from termcorpus.sandbox.session import task_blobs
 
 _JOURNAL_SUFFIX = ".journal"
 
 
-def make_agent(teacher: str) -> Agent:
-    """The teacher agent named in params (``oracle`` offline; ``null`` for self-checks)."""
+def make_agent(teacher: str, params: object | None = None) -> Agent:
+    """The teacher agent named in params (``oracle`` offline; ``null`` for self-checks;
+    ``openai``: any OpenAI-compatible endpoint configured by the ``execute.teacher_*`` keys)."""
     if teacher == "oracle":
         return OracleAgent()
     if teacher == "null":
         return NullAgent()
     if teacher == "openai":
-        raise ConfigError("teacher 'openai' is not implemented yet; use 'oracle'",
-                          where="params.yaml:execute.teacher")
+        from termcorpus.agents.openai_agent import OpenAIChatAgent
+
+        if params is None:
+            raise ConfigError("teacher 'openai' needs the execute params", where="params.yaml:execute.teacher")
+        return OpenAIChatAgent.from_params(params)
     raise ConfigError(f"unknown teacher {teacher!r}", where="params.yaml:execute.teacher")
 
 
@@ -50,18 +57,36 @@ class _Job:
     max_turns: int
     prompt_style: str
     lineage: Lineage
+    agent_params: object = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool worker initializer: exit when the stage process dies, even by SIGKILL.
+
+    An orphaned worker would otherwise wait forever on its task queue (it holds the queue's
+    write end itself), keeping its sandbox uid and memory. Its sandboxes die with it
+    (bwrap ``--die-with-parent``).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: no such guard
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _run_job(job: _Job) -> tuple[int, str]:
-    traj = run_episode(job.task, make_agent(job.teacher), job.sandbox, max_turns=job.max_turns,
+    traj = run_episode(job.task, make_agent(job.teacher, job.agent_params), job.sandbox, max_turns=job.max_turns,
                        prompt_style=job.prompt_style, lineage=job.lineage)
     return job.index, traj.model_dump_json()
 
 
 def _fingerprint(params: object, seeds_digest: str, git_rev: str) -> str:
     fields = dataclasses.asdict(params) if dataclasses.is_dataclass(params) else vars(params)
-    # Workers only change speed, never the bytes: a resumed run may use another count.
-    fields = {k: v for k, v in fields.items() if k != "workers"}
+    # Workers and the executor only change speed, never the bytes: a resumed run may use others.
+    fields = {k: v for k, v in fields.items() if k not in ("workers", "executor", "ray_address")}
     return sha256_text(json.dumps({"params": fields, "seeds": seeds_digest, "git": git_rev}, sort_keys=True))
 
 
@@ -94,13 +119,14 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
     out_path = Path(out_path)
     sandbox = SandboxConfig.from_params(params)
     teacher = getattr(params, "teacher")
-    make_agent(teacher)  # fail before starting workers
+    make_agent(teacher, params)  # fail before starting workers
     check_backend(sandbox)
     seen: set[str] = set()
     for t in tasks:
         if t.id in seen:
             raise DataError(f"duplicate task id {t.id!r}: trajectory ids would collide")
         seen.add(t.id)
+        task_blobs(t)  # bad base64 / oversized files: fail before the journal is touched
 
     digests = {t.id: t.digest() for t in tasks}
     fingerprint = _fingerprint(params, seeds_digest, git_rev)
@@ -115,7 +141,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
         else:
             jobs.append(_Job(i, t, teacher, sandbox, getattr(params, "max_turns"),
                              getattr(params, "prompt_style"),
-                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest, git_rev=git_rev)))
+                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest, git_rev=git_rev),
+                             params))
 
     workers = max(1, min(int(getattr(params, "workers")), len(jobs) or 1))
     start = time.perf_counter()
@@ -139,7 +166,15 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
             bar.update(1)
             bar.set_postfix(pass_rate=f"{n_pass / max(bar.n, 1):.2f}", refresh=False)
 
-        if workers == 1:
+        if getattr(params, "executor", "local") == "ray" and jobs:
+            # Same per-task function on a Ray cluster (execute/ray_executor.py); results come
+            # back in completion order and are put in task order here, as with the pool.
+            from termcorpus.execute.ray_executor import ray_imap_unordered
+
+            for result in ray_imap_unordered(_run_job, jobs, address=getattr(params, "ray_address", ""),
+                                             num_cpus=workers):
+                collect(*result)
+        elif workers == 1:
             for job in jobs:
                 collect(*_run_job(job))
         elif jobs:
@@ -147,7 +182,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
             # An executor, not multiprocessing.Pool: a worker killed by the OOM killer raises
             # BrokenProcessPool here instead of hanging the run.
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(_run_job, job) for job in jobs]
                 try:
                     for fut in as_completed(futures):
