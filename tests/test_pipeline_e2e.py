@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 TINY = {
-    "generate": {"n_variants": 3, "n_heldout_variants": 1, "max_seeds": 14},
+    "generate": {"n_variants": 3, "n_heldout_variants": 1, "max_seeds": 14, "gate_sample_per_family": 1},
     "execute": {"workers": 2},
     "balance": {"val_fraction": 0.25},
     "train": {"max_steps": 12, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1,
