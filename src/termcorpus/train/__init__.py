@@ -1,1 +1,10 @@
-"""termcorpus.train."""
+"""termcorpus.train: turn the curated corpus into a checkpoint.
+
+- ``chat``: the ChatML layout shared by training and inference.
+- ``tokenizer.train_tokenizer``: a small byte-level BPE learned with names blanked out.
+- ``model``: the ``tiny`` Qwen3 preset, or a local checkpoint to fine-tune.
+- ``data``: corpus loading, assistant-only labels, batch order, padding / packing collators.
+- ``loop.train``: the Accelerate loop that writes the checkpoint and returns a ``TrainResult``.
+
+Submodules are imported on use: ``chat`` must stay importable without torch.
+"""

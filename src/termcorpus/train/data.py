@@ -1,0 +1,203 @@
+"""Corpus loading, assistant-only labels, batch order and the padding / packing collators.
+
+A chat is tokenized as one rendered string (exactly what inference tokenizes) and each token
+is labelled by where its first character falls: inside an assistant turn's content or its closing
+``<|im_end|>`` it is trained, anywhere else it is -100. Tokenizing the pieces separately could
+merge differently at the joins than the inference prompt does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from termcorpus.errors import DataError
+from termcorpus.train.chat import render_chat, render_segments
+
+IGNORE = -100
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Chat:
+    """One corpus row as the trainer needs it."""
+
+    messages: tuple[tuple[str, str], ...]
+    slot_values: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return render_chat(self.as_dicts())
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+
+@dataclass(frozen=True)
+class Example:
+    input_ids: list[int]
+    labels: list[int]
+
+
+@dataclass
+class Encoded:
+    """A split after tokenization: kept examples plus the counted drops."""
+
+    examples: list[Example] = field(default_factory=list)
+    dropped_too_long: int = 0
+    dropped_no_assistant: int = 0
+
+
+def _chat_from_row(row: dict, where: str) -> Chat:
+    msgs = row.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise DataError("'messages' must be a non-empty list of {role, content}", where=where)
+    out = []
+    for j, m in enumerate(msgs):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
+            raise DataError(f"messages[{j}] must be {{role: str, content: str}}, got {m!r:.80}", where=where)
+        if m["role"] not in ROLES:
+            raise DataError(f"messages[{j}].role must be one of {ROLES}, got {m['role']!r}", where=where)
+        out.append((m["role"], m["content"]))
+    slots = row.get("slot_values") or []
+    if not isinstance(slots, list) or not all(isinstance(s, str) for s in slots):
+        raise DataError("'slot_values' must be a list of strings", where=where)
+    return Chat(messages=tuple(out), slot_values=tuple(slots))
+
+
+def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
+    """Read the curated Hugging Face DatasetDict (splits 'train' and 'validation') in stored order."""
+    import datasets
+
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.exists():
+        raise DataError("corpus directory not found (run the balance stage first)", where=str(corpus_dir))
+    try:
+        dd = datasets.load_from_disk(str(corpus_dir))
+    except (FileNotFoundError, ValueError) as e:
+        raise DataError(f"not a dataset saved with save_to_disk ({e})", where=str(corpus_dir))
+    if not isinstance(dd, datasets.DatasetDict):
+        raise DataError("expected a DatasetDict with splits 'train' and 'validation', got one Dataset", where=str(corpus_dir))
+    if "train" not in dd:
+        raise DataError(f"no 'train' split (found: {', '.join(dd.keys()) or 'none'})", where=str(corpus_dir))
+    out: dict[str, list[Chat]] = {}
+    for split in ("train", "validation"):
+        if split not in dd:
+            out[split] = []
+            continue
+        ds = dd[split]
+        if "messages" not in ds.column_names:
+            raise DataError(f"split '{split}' has no 'messages' column", where=str(corpus_dir))
+        cols = [c for c in ("messages", "slot_values") if c in ds.column_names]
+        out[split] = [
+            _chat_from_row(row, f"{corpus_dir}[{split}][{i}]") for i, row in enumerate(ds.select_columns(cols))
+        ]
+    return out
+
+
+def encode_chat(tokenizer, messages: Sequence[object]) -> Example:
+    """Tokenize a chat; labels are the token ids where assistant content (+ <|im_end|>) is, else -100."""
+    segs = render_segments(messages)
+    text = "".join(t for t, _ in segs)
+    trained = np.zeros(len(text) + 1, dtype=bool)
+    pos = 0
+    for t, is_trained in segs:
+        if is_trained:
+            trained[pos : pos + len(t)] = True
+        pos += len(t)
+    enc = tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
+    ids = list(enc.ids)
+    labels = [i if trained[start] else IGNORE for i, (start, _end) in zip(ids, enc.offsets)]
+    return Example(input_ids=ids, labels=labels)
+
+
+def encode_split(tokenizer, chats: Sequence[Chat], max_seq_len: int) -> Encoded:
+    """Encode a split in order, dropping (and counting) chats that are too long or train nothing."""
+    enc = Encoded()
+    for chat in chats:
+        ex = encode_chat(tokenizer, chat.as_dicts())
+        if len(ex.input_ids) > max_seq_len:
+            enc.dropped_too_long += 1
+        elif all(lab == IGNORE for lab in ex.labels[1:]):
+            enc.dropped_no_assistant += 1
+        else:
+            enc.examples.append(ex)
+    return enc
+
+
+def epoch_order(n: int, epoch: int, seed: int) -> list[int]:
+    """Example order of one epoch: stored (curriculum) order first, a seeded shuffle after."""
+    if epoch == 0:
+        return list(range(n))
+    return np.random.default_rng([seed, epoch]).permutation(n).tolist()
+
+
+def index_stream(n: int, seed: int) -> Iterator[int]:
+    """Endless example indices, epoch after epoch."""
+    if n == 0:
+        return
+    epoch = 0
+    while True:
+        yield from epoch_order(n, epoch, seed)
+        epoch += 1
+
+
+def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad to the longest example; padded label positions are -100 and masked out."""
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for r, e in enumerate(examples):
+        n = len(e.input_ids)
+        ids[r, :n] = torch.tensor(e.input_ids)
+        labels[r, :n] = torch.tensor(e.labels)
+        mask[r, :n] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def pack_rows(examples: Sequence[Example], max_seq_len: int) -> list[list[Example]]:
+    """Greedily fill rows of at most max_seq_len tokens with consecutive examples (order kept)."""
+    rows: list[list[Example]] = []
+    cur: list[Example] = []
+    used = 0
+    for e in examples:
+        if cur and used + len(e.input_ids) > max_seq_len:
+            rows.append(cur)
+            cur, used = [], 0
+        cur.append(e)
+        used += len(e.input_ids)
+    if cur:
+        rows.append(cur)
+    return rows
+
+
+def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Concatenate each row's examples; position_ids restart per example.
+
+    transformers builds a block-diagonal causal mask from restarting position_ids when no
+    attention_mask is given, so packed examples never attend to each other. Pad tail positions
+    continue counting so they form no extra segment that real tokens could see.
+    """
+    width = max(sum(len(e.input_ids) for e in row) for row in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    pos = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        at = 0
+        for e in row:
+            n = len(e.input_ids)
+            ids[r, at : at + n] = torch.tensor(e.input_ids)
+            labels[r, at : at + n] = torch.tensor(e.labels)
+            pos[r, at : at + n] = torch.arange(n)
+            at += n
+        if at < width:
+            # Pads go on from the last example's positions: attending to real tokens only
+            # harms nothing because their labels are -100 and nothing attends to them.
+            start = int(pos[r, at - 1]) + 1
+            pos[r, at:] = torch.arange(start, start + width - at)
+    return {"input_ids": ids, "labels": labels, "position_ids": pos}

@@ -1,0 +1,344 @@
+"""The training loop: tokenizer, model, assistant-only loss, AdamW + cosine, one checkpoint.
+
+Runs unchanged on one CPU process, under ``accelerate launch`` (DDP on CPUs or GPUs, FSDP) and
+on one GPU: Accelerate picks the device and wraps the model; the batch order is computed the same
+on every process from the seed, and each process takes its own slice of every global batch.
+
+Determinism: on CPU the same corpus, params and process count give the same loss curve and the
+same weights. The checkpoint and its ``termcorpus.json`` hold no timestamps or timings (those go
+to the metrics only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from termcorpus.errors import ConfigError, DataError
+from termcorpus.params import TrainParams, as_dict
+from termcorpus.records import write_json
+from termcorpus.runtime import dvc_md5
+from termcorpus.train import data as D
+from termcorpus.train.model import build_tiny, count_params, is_preset, load_pretrained
+from termcorpus.train.tokenizer import train_tokenizer
+
+META_FILE = "termcorpus.json"
+META_SCHEMA = "1"
+
+
+@dataclass
+class TrainResult:
+    """What one training run measured; ``metrics()`` is the stage's metrics file."""
+
+    loss_curve: list[tuple[int, float]]
+    final_loss: float
+    val_loss: float | None
+    tokens_per_sec: float
+    train_tokens: int
+    train_seconds: float
+    n_params: int
+    steps: int
+    n_train_episodes: int
+    n_val_episodes: int
+    dropped_too_long: int
+    dropped_no_assistant: int
+    vocab_size: int
+    base_model: str
+    corpus_digest: str
+    num_processes: int = 1
+
+    def metrics(self) -> dict[str, float | int | None]:
+        return {
+            "final_loss": self.final_loss,
+            "val_loss": self.val_loss,
+            "tokens_per_sec": round(self.tokens_per_sec, 1),
+            "n_params": self.n_params,
+            "steps": self.steps,
+            "n_train_episodes": self.n_train_episodes,
+            "dropped_too_long": self.dropped_too_long,
+        }
+
+
+def _check_out_dir(out_dir: Path, model: str) -> None:
+    """Refuse an output directory that is not one of our checkpoints (or is the base model)."""
+    if not is_preset(model) and Path(model).resolve() == out_dir.resolve():
+        raise ConfigError(f"'train.model' {model!r} is the output directory: fine-tune into a different --out")
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise ConfigError("output path exists and is not a directory", where=str(out_dir))
+        if any(out_dir.iterdir()) and not (out_dir / META_FILE).exists():
+            raise ConfigError(
+                f"output directory is not empty and holds no {META_FILE}: refusing to overwrite it",
+                where=str(out_dir),
+            )
+
+
+def _empty_out_dir(out_dir: Path) -> None:
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+
+
+def _row_stream(examples: Sequence[D.Example], seed: int, max_seq_len: int, packing: bool) -> Iterator[list[D.Example]]:
+    """Training rows forever: one example per row, or consecutive examples packed to max_seq_len."""
+    stream = D.index_stream(len(examples), seed)
+    if not packing:
+        for i in stream:
+            yield [examples[i]]
+        return
+    row: list[D.Example] = []
+    used = 0
+    for i in stream:
+        e = examples[i]
+        if row and used + len(e.input_ids) > max_seq_len:
+            yield row
+            row, used = [], 0
+        row.append(e)
+        used += len(e.input_ids)
+
+
+def _collate(rows: list[list[D.Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
+    if packing:
+        return D.collate_packed(rows, pad_id)
+    return D.collate_padded([r[0] for r in rows], pad_id)
+
+
+def _tokenizer_digest(tokenizer) -> str:
+    return hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode("utf-8")).hexdigest()
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    # Decay matrices only; norms (1-D) are left alone, as is usual for transformers.
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+@torch.no_grad()
+def _validation_loss(accelerator, model, examples: Sequence[D.Example], batch_size: int, pad_id: int) -> float | None:
+    """Token-weighted mean cross-entropy over the trained tokens of the validation split."""
+    if not examples:
+        return None
+    model.eval()
+    # Similar lengths together waste less padding; the order is fixed, so the sum is too.
+    ordered = sorted(examples, key=lambda e: len(e.input_ids))
+    nproc, rank = accelerator.num_processes, accelerator.process_index
+    total = torch.zeros(2, dtype=torch.float64, device=accelerator.device)
+    # Every rank runs the same number of forwards (FSDP all-gathers inside each one; a rank that
+    # skipped one would hang the others): a rank whose slice of the last batch is empty runs a
+    # stand-in example and does not count it.
+    for start in range(0, len(ordered), batch_size * nproc):
+        mine = ordered[start + rank * batch_size : start + (rank + 1) * batch_size]
+        counted = bool(mine)
+        batch = {k: v.to(accelerator.device) for k, v in D.collate_padded(mine or ordered[:1], pad_id).items()}
+        labels = batch.pop("labels")
+        if not counted:
+            labels.fill_(D.IGNORE)
+        with accelerator.autocast():
+            logits = model(**batch).logits.float()
+        shift_logits = logits[:, :-1].reshape(-1, logits.size(-1))
+        shift_labels = labels[:, 1:].reshape(-1)
+        loss = torch.nn.functional.cross_entropy(shift_logits, shift_labels, ignore_index=D.IGNORE, reduction="sum")
+        total[0] += loss.double()
+        total[1] += (shift_labels != D.IGNORE).sum()
+    total = accelerator.reduce(total, reduction="sum")
+    model.train()
+    return float(total[0] / total[1]) if total[1] > 0 else None
+
+
+def _lr_lambda(warmup: int, total: int):
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return f
+
+
+def _reset_single_process_state() -> None:
+    """Forget an earlier run's Accelerate settings when this process trains again (tests, notebooks).
+
+    AcceleratorState is a process-wide singleton that refuses a second, different precision.
+    Only a lone process is reset: under a launcher the state belongs to the whole process group.
+    """
+    from accelerate.state import AcceleratorState, PartialState
+
+    if AcceleratorState._shared_state and PartialState().num_processes == 1:
+        AcceleratorState._reset_state()
+
+
+def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: bool = True) -> TrainResult:
+    """Train on ``corpus_dir`` and save the checkpoint (weights, tokenizer, termcorpus.json) in ``out_dir``."""
+    from accelerate import Accelerator
+    from accelerate.utils import gather_object, set_seed
+
+    corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
+    _reset_single_process_state()
+    # cpu=True when torch sees no GPU: without it, ranks started by torchrun on a CPU-only
+    # machine each fall back to a lone single process instead of joining one gloo group.
+    accelerator = Accelerator(
+        mixed_precision="bf16" if params.bf16 else "no", cpu=torch.accelerator.current_accelerator() is None
+    )
+    set_seed(params.seed)
+    corpus = D.load_corpus(corpus_dir)
+    if not corpus["train"]:
+        raise DataError("the 'train' split is empty", where=str(corpus_dir))
+
+    if is_preset(params.model):
+        # Every process learns the tokenizer itself (no shared filesystem needed); it is
+        # deterministic, and the digests are compared below to be sure.
+        tokenizer = train_tokenizer(
+            [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size
+        )
+        model = build_tiny(params, tokenizer)
+    else:
+        model, tokenizer = load_pretrained(params.model)
+    if accelerator.num_processes > 1:
+        digests = gather_object([_tokenizer_digest(tokenizer)])
+        if len(set(digests)) != 1:
+            raise RuntimeError("processes learned different tokenizers; BPE training is not deterministic here")
+    pad_id = tokenizer.pad_token_id
+
+    train_enc = D.encode_split(tokenizer, corpus["train"], params.max_seq_len)
+    val_enc = D.encode_split(tokenizer, corpus["validation"], params.max_seq_len)
+    if not train_enc.examples:
+        raise DataError(
+            f"no training episode fits train.max_seq_len={params.max_seq_len} "
+            f"({train_enc.dropped_too_long} too long, {train_enc.dropped_no_assistant} without an assistant turn)",
+            where=str(corpus_dir),
+        )
+    # Every rank checks (so a refusal stops them all), only the main one empties the directory.
+    _check_out_dir(out_dir, params.model)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        _empty_out_dir(out_dir)
+    corpus_digest = dvc_md5(corpus_dir)
+
+    n_params = count_params(model)
+    model.train()
+    optimizer = torch.optim.AdamW(
+        _param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8
+    )
+    model, optimizer = accelerator.prepare(model, optimizer)
+    # The scheduler is stepped by hand once per optimizer step; Accelerate's wrapper would step
+    # it once per process and shorten the schedule under DDP.
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(params.warmup_steps, params.max_steps))
+
+    rows = _row_stream(train_enc.examples, params.seed, params.max_seq_len, params.packing)
+    nproc, rank = accelerator.num_processes, accelerator.process_index
+    bs = params.batch_size
+    loss_curve: list[tuple[int, float]] = []
+    window = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # loss sum, steps
+    tokens = 0  # real (non-pad) tokens this process trained on
+    bar = tqdm(
+        total=params.max_steps, desc="train", unit="step", dynamic_ncols=True,
+        disable=None if (progress and accelerator.is_main_process) else True,
+    )
+    t0 = time.perf_counter()
+    for step in range(1, params.max_steps + 1):
+        step_loss = 0.0
+        for micro in range(params.grad_accum):
+            global_rows = [next(rows) for _ in range(bs * nproc)]
+            batch = _collate(global_rows[rank * bs : (rank + 1) * bs], pad_id, params.packing)
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            tokens += sum(len(e.input_ids) for r in global_rows[rank * bs : (rank + 1) * bs] for e in r)
+            last = micro == params.grad_accum - 1
+            # Skip the DDP gradient all-reduce on all but the last micro-batch.
+            ctx = accelerator.no_sync(model) if not last else contextlib.nullcontext()
+            with ctx:
+                loss = model(**batch).loss / params.grad_accum
+                accelerator.backward(loss)
+            step_loss += loss.detach().double()
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        window[0] += step_loss
+        window[1] += 1
+        if step % params.log_every == 0 or step == params.max_steps:
+            w = accelerator.reduce(window.clone(), reduction="sum")
+            value = float(w[0] / w[1])
+            loss_curve.append((step, value))
+            window.zero_()
+            bar.set_postfix(loss=f"{value:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+        bar.update(1)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    total_tokens = int(accelerator.reduce(torch.tensor([tokens], device=accelerator.device), reduction="sum").item())
+
+    val_loss = _validation_loss(accelerator, model, val_enc.examples, params.batch_size, pad_id)
+    result = TrainResult(
+        loss_curve=loss_curve,
+        final_loss=loss_curve[-1][1],
+        val_loss=val_loss,
+        tokens_per_sec=total_tokens / seconds if seconds > 0 else 0.0,
+        train_tokens=total_tokens,
+        train_seconds=seconds,
+        n_params=n_params,
+        steps=params.max_steps,
+        n_train_episodes=len(train_enc.examples),
+        n_val_episodes=len(val_enc.examples),
+        dropped_too_long=train_enc.dropped_too_long,
+        dropped_no_assistant=train_enc.dropped_no_assistant,
+        vocab_size=len(tokenizer),
+        base_model=params.model,
+        corpus_digest=corpus_digest,
+        num_processes=nproc,
+    )
+    save_checkpoint(accelerator, model, tokenizer, out_dir, result, params)
+    return result
+
+
+def checkpoint_meta(result: TrainResult, params: TrainParams) -> dict:
+    """The small JSON saved beside the weights: what was trained, from what, how far."""
+    return {
+        "schema_version": META_SCHEMA,
+        "base_model": result.base_model,
+        "corpus_digest": result.corpus_digest,
+        "step": result.steps,
+        "n_params": result.n_params,
+        "vocab_size": result.vocab_size,
+        "final_loss": result.final_loss,
+        "val_loss": result.val_loss,
+        "n_train_episodes": result.n_train_episodes,
+        "dropped_too_long": result.dropped_too_long,
+        "num_processes": result.num_processes,
+        "params": as_dict(params),
+    }
+
+
+def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainResult, params: TrainParams) -> None:
+    """Write safetensors weights, config, tokenizer and termcorpus.json (main process only)."""
+    accelerator.wait_for_everyone()
+    # get_state_dict gathers FSDP shards, so every process must call it.
+    state_dict = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(out_dir, state_dict=state_dict, is_main_process=True)
+        tokenizer.save_pretrained(out_dir)
+        write_json(out_dir / META_FILE, checkpoint_meta(result, params))
+    accelerator.wait_for_everyone()
+
+
+def update_meta(out_dir: Path, **fields: object) -> None:
+    """Add keys (e.g. the MLflow run id) to a checkpoint's termcorpus.json."""
+    path = Path(out_dir) / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta.update(fields)
+    write_json(path, meta)
+
+
+__all__ = ["TrainResult", "train", "save_checkpoint", "checkpoint_meta", "update_meta", "META_FILE"]
