@@ -45,6 +45,11 @@ class Environment(_Record):
     timeout_sec: float = Field(default=30.0, gt=0, le=3600)
     memory_mb: int = Field(default=512, ge=16, le=65536)
     network: bool = False
+    dockerfile: str = Field(
+        default="",
+        description="Dockerfile text of the task's own image (docker backend; build context: the "
+        "task's files); empty: use `image`",
+    )
 
 
 class GeneratorInfo(_Record):
@@ -184,7 +189,7 @@ def sha256_text(text: str) -> str:
 def format_validation_error(err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(x) for x in first["loc"]) or "<record>"
-    return f"field '{loc}': {first['msg']}"
+    return f"field '{loc}': {first['msg'].removeprefix('Value error, ')}"
 
 
 def read_jsonl(path: str | Path, model: type[M]) -> list[M]:

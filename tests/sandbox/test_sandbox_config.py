@@ -13,6 +13,10 @@ def test_from_params_copies_limits():
         "bwrap", 3.5, 700, 99, 4000)
 
 
-def test_docker_backend_is_a_config_error_not_a_crash():
+def test_unknown_backend_is_a_config_error_not_a_crash():
     with pytest.raises(ConfigError, match="execute.sandbox"):
-        SandboxConfig.from_params(ExecuteParams(sandbox="docker"))
+        SandboxConfig.from_params(ExecuteParams(sandbox="kvm"))
+
+
+def test_docker_backend_is_accepted():
+    assert SandboxConfig.from_params(ExecuteParams(sandbox="docker")).backend == "docker"

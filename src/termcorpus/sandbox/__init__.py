@@ -4,7 +4,8 @@ What the default ``bwrap`` backend isolates:
 
 * network: new, empty network namespace (``--unshare-all``): no interfaces but loopback;
 * file system: only /usr (read-only), a few /etc files, the task at /app (read-write),
-  tmpfs /tmp and /home/agent; the verifier also gets /tests (read-only) and /logs/verifier.
+  tmpfs /tmp, /home/agent and /dev/shm (each capped at ``tmp_mb``; the rest of /dev is
+  read-only); the verifier also gets /tests (read-only) and /logs/verifier.
   /root, /work, /home of the host, the repo and its data are not visible;
 * users: the task runs as uid 1000 inside, mapped to an unused host uid (never root), with
   all capabilities dropped and no further user namespaces;
@@ -27,7 +28,9 @@ What it does not isolate:
 * /usr of the host is readable (installed software, not data);
 * timing and other side channels.
 
-The ``local`` backend isolates nothing (see :mod:`termcorpus.sandbox.local`).
+The ``docker`` backend (one container per task, for tasks with their own image) states its
+own isolation in :mod:`termcorpus.sandbox.docker`. The ``local`` backend isolates nothing
+(see :mod:`termcorpus.sandbox.local`).
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ def open_session(task: Task, config: SandboxConfig, *, workdir: Path | None = No
         from termcorpus.sandbox.bwrap import BwrapSession
 
         return BwrapSession(task, config, workdir=workdir, tests_dir=tests_dir)
+    if config.backend == "docker":
+        from termcorpus.sandbox.docker import DockerSession
+
+        return DockerSession(task, config, workdir=workdir, tests_dir=tests_dir)
     if config.backend == "local":
         from termcorpus.sandbox.local import LocalSession
 
@@ -76,3 +83,7 @@ def check_backend(config: SandboxConfig) -> None:
         from termcorpus.sandbox.bwrap import require_tools
 
         require_tools(os.geteuid() == 0)
+    elif config.backend == "docker":
+        from termcorpus.sandbox.docker import check_docker
+
+        check_docker()

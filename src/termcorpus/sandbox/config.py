@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from termcorpus.errors import ConfigError
 
-BACKENDS = ("bwrap", "local")
+BACKENDS = ("bwrap", "docker", "local")
 
 
 @dataclass
