@@ -9,6 +9,7 @@ Writes OUT/trajectories.jsonl (one Trajectory per task, in task order) and the m
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from termcorpus.errors import DataError
@@ -38,7 +39,13 @@ def main() -> None:
         git_rev=git_rev(),
         out_path=args.out / "trajectories.jsonl",
     )
+    # Wall-clock numbers, the resume count and the workers actually started (fewer when a resumed
+    # run has little left) go to the console only: the metrics file must be the same bytes for
+    # the same inputs, whether the run was interrupted and resumed or not.
+    run = {k: metrics.pop(k, None) for k in ("wall_time_sec", "tasks_per_sec", "n_resumed", "workers")}
     write_json(args.metrics, metrics)
+    print(f"execute: {metrics['n_passed']}/{metrics['n_tasks']} passed, {run['n_resumed']} resumed "
+          f"from the journal, {run['workers']} workers, {run['tasks_per_sec']} tasks/s", file=sys.stderr)
 
 
 if __name__ == "__main__":

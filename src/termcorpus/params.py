@@ -7,6 +7,7 @@ Each field's ``metadata`` carries its help text and optional bounds (``min``, ``
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from termcorpus.errors import ConfigError
+from termcorpus.records import DOMAINS
 
 T = TypeVar("T")
 
@@ -40,8 +42,23 @@ class GenerateParams:
     skill_tasks: int = p(0, "Skill-composed tasks to generate (0 turns skill-based generation off).", min=0)
     min_skills: int = p(3, "Fewest skills composed into one skill-based task.", min=1, max=10)
     max_skills: int = p(5, "Most skills composed into one skill-based task.", min=1, max=10)
-    domains: list = p([], "Restrict generation to these domains (empty: all).")
+    domains: list = p([], "Restrict generation to these domains (empty: all).", choices=list(DOMAINS))
     max_seeds: int = p(0, "Use only N seeds, taken round-robin over the domains (0: all); for quick runs.", min=0)
+    gate: bool = p(True, "Keep only tasks the oracle solves and the null and shortcut agents fail (runs in bwrap).")
+    gate_workers: int = p(2, "Parallel worker processes of the validity gate.", min=1, max=256)
+    gate_timeout_sec: float = p(20.0, "Per-command time limit of the gate's sandbox in seconds.", min=0.1, max=3600)
+    gate_memory_mb: int = p(1024, "Per-process memory limit of the gate's sandbox in MiB.", min=32, max=65536)
+    gate_sample_per_family: int = p(2, "Training variants gated per family (0: all); a failing family is then gated in full. Held-out tasks are always gated in full.", min=0)
+    seed_tasks: bool = p(True, "Put seed-based variants in the training pool (false + skill_tasks > 0: a skill-only "
+                              "corpus; held-out variants are still made).")
+    custom_skills: bool = p(True, "Render the task template of every custom skill (a skill file entry with "
+                                  "`template:`, docs/SKILLS.md) like a seed, as family custom-<skill id>.")
+    llm_base_url: str = p("", "OpenAI-compatible endpoint for LLM task synthesis, up to /v1 (empty: synthesis off).")
+    llm_model: str = p("", "Model name sent to the synthesis endpoint (exactly as the server names it).")
+    llm_tasks: int = p(0, "LLM-synthesized tasks to request (each kept only if oracle passes and null fails).", min=0)
+    llm_api_key_env: str = p("OPENAI_API_KEY", "Environment variable holding the synthesis endpoint's API key (unset: none sent).")
+    llm_temperature: float = p(0.0, "Sampling temperature of synthesis (0: reproducible with a deterministic server).", min=0.0, max=2.0)
+    llm_max_tokens: int = p(1024, "Longest synthesized task answer, in tokens.", min=16)
 
 
 @dataclass
@@ -55,6 +72,19 @@ class ExecuteParams:
     max_procs: int = p(256, "Per-task process limit.", min=8, max=100000)
     max_output_bytes: int = p(8192, "Output kept per command; the rest is cut with a marker.", min=256)
     prompt_style: str = p("compact", "Prompt of the first user message.", choices=["compact", "terminus2"])
+    executor: str = p("local", "Where episodes run: 'local' (process pool of `workers`) or 'ray' (a Ray cluster; "
+                               "same bytes).", choices=["local", "ray"])
+    ray_address: str = p("", "Ray cluster to use with executor 'ray' ('ray://head:10001', 'auto'); empty: start a "
+                             "local one with `workers` CPUs.")
+    teacher_base_url: str = p("", "OpenAI-compatible endpoint of teacher 'openai', up to /v1 (e.g. http://127.0.0.1:8000/v1).")
+    teacher_model: str = p("", "Model name sent to the teacher endpoint (exactly as the server names it).")
+    teacher_api_key_env: str = p("OPENAI_API_KEY", "Environment variable holding the teacher's API key (unset: none sent).")
+    teacher_max_retries: int = p(4, "Retries (exponential backoff) on connection errors, 429 and 5xx before giving up.", min=0, max=20)
+    teacher_temperature: float = p(0.0, "Sampling temperature of the teacher (0: greedy).", min=0.0, max=2.0)
+    teacher_max_tokens: int = p(512, "Most tokens per teacher turn.", min=16)
+    teacher_timeout_sec: float = p(120.0, "Time limit of one teacher request in seconds.", min=1.0, max=3600)
+    teacher_price_prompt_per_1k: float = p(0.0, "Price of 1000 prompt tokens (USD), for the cost estimate.", min=0.0)
+    teacher_price_completion_per_1k: float = p(0.0, "Price of 1000 completion tokens (USD), for the cost estimate.", min=0.0)
 
 
 @dataclass
@@ -71,6 +101,20 @@ class BalanceParams:
     per_domain_cap: int = p(0, "Most trajectories kept per domain (0: no cap).", min=0)
     filter_failed: bool = p(True, "Drop trajectories whose verifier did not pass.")
     curriculum: bool = p(True, "Order the training split from single-step to multi-step.")
+    fraction: float = p(1.0, "Share of each training family's trajectories kept (seeded, at least one per family); "
+                             "for data-scale ablations.", min=0.001, max=1.0)
+    near_dup: bool = p(True, "Drop near-duplicate trajectories (MinHash LSH over instruction + keystrokes, digits "
+                             "and whitespace normalized; different slot values never match); keep the first by id.")
+    near_dup_threshold: float = p(0.9, "Estimated Jaccard similarity of word 3-gram shingles at which a "
+                                       "trajectory is a near duplicate.", min=0.05, max=1.0)
+    near_dup_num_perm: int = p(64, "MinHash permutations (more: a more exact similarity estimate, slower).",
+                               min=8, max=1024)
+    decontam_ngram: int = p(14, "Drop training trajectories sharing n-grams of whitespace tokens that reproduce a "
+                                "held-out task's or validation trajectory's slot values (0: off).", min=0, max=256)
+    per_skill_cap: int = p(0, "Most training trajectories per skill; one counts for each of its skills (0: no cap).",
+                           min=0)
+    upsample_min: int = p(0, "Repeat training trajectories of rarer skills until each skill has this many; "
+                             "copies get ids '<id>#r1', ... (0: off).", min=0)
 
 
 @dataclass
@@ -166,7 +210,12 @@ def parse_section(name: str, raw: Any, cls: type[T], where: str = "params.yaml")
         if tp is float and isinstance(value, int):
             value = float(value)
         meta = f.metadata
-        if "choices" in meta and value not in meta["choices"]:
+        if "choices" in meta and isinstance(value, list):
+            # a list param with choices: every item must be one of them
+            bad = [v for v in value if v not in meta["choices"]]
+            if bad:
+                raise ConfigError(f"'{name}.{key}' items must be among {meta['choices']}, got {bad[0]!r}", where=where)
+        elif "choices" in meta and value not in meta["choices"]:
             raise ConfigError(f"'{name}.{key}' must be one of {meta['choices']}, got {value!r}", where=where)
         if "min" in meta and value < meta["min"]:
             raise ConfigError(f"'{name}.{key}' must be >= {meta['min']}, got {value!r}", where=where)
@@ -176,12 +225,22 @@ def parse_section(name: str, raw: Any, cls: type[T], where: str = "params.yaml")
     return cls(**values)
 
 
+class _ParamsLoader(yaml.SafeLoader):
+    """SafeLoader that also reads YAML 1.2 exponent floats: PyYAML (YAML 1.1) takes '1e-05' for a
+    string, and that is how `dvc exp run -S train.lr=1e-5` writes a small float back."""
+
+
+_ParamsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"), list("-+0123456789.")
+)
+
+
 def read_params_file(path: str | Path = "params.yaml") -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ConfigError("file not found", where=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ParamsLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         loc = f"{path}:{mark.line + 1}" if mark else str(path)

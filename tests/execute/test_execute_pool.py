@@ -52,8 +52,8 @@ def test_journal_from_other_params_is_ignored(tmp_path, tasks):
     assert m["n_resumed"] == 0
 
 
-def test_openai_teacher_is_a_config_error(tmp_path, tasks):
-    with pytest.raises(ConfigError, match="not implemented yet"):
+def test_openai_teacher_without_endpoint_is_a_config_error(tmp_path, tasks):
+    with pytest.raises(ConfigError, match="needs 'execute.teacher_base_url'"):
         execute_tasks(tasks[:1], params=_params(teacher="openai"), seeds_digest="", git_rev="",
                       out_path=tmp_path / "t.jsonl")
 

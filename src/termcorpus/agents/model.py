@@ -47,10 +47,12 @@ def load_checkpoint(model_dir: Path) -> tuple[Any, Any]:
     if not (model_dir / "config.json").is_file():
         raise DataError("not a model checkpoint (no config.json); expected a save_pretrained directory",
                         where=str(model_dir))
+    from safetensors import SafetensorError  # a truncated or corrupt weights file
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SafetensorError) as e:
         raise DataError(f"cannot load checkpoint: {str(e).splitlines()[0][:200]}", where=str(model_dir))
     model.eval()
     return model, tokenizer

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,14 @@ class VerifierResult:
 
 
 def _read_small(path: Path) -> str | None:
-    """Read a file the tests wrote; refuse symlinks (they could point at host files)."""
+    """Read a file the tests wrote; refuse symlinks (they could point at host files) and
+    anything but a regular file (a FIFO would block this read forever, a directory would raise)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
         return None
     with os.fdopen(fd, "rb") as fh:
         return fh.read(_MAX_REWARD_FILE_BYTES).decode("utf-8", errors="replace")

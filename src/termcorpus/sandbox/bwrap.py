@@ -150,6 +150,9 @@ class BwrapSession(Session):
             argv += ["--ro-bind", str(self.root / "etc" / name), f"/etc/{name}"]
         argv += [
             "--proc", "/proc", "--dev", "/dev",
+            # bwrap's /dev is a tmpfs sized at half the host's RAM: cap /dev/shm like /tmp and
+            # make the rest of /dev read-only below (device nodes stay writable).
+            "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/dev/shm",
             "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/tmp",
             "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/home", "--dir", "/home/agent",
             "--bind", str(self.app_dir), "/app",
@@ -158,7 +161,7 @@ class BwrapSession(Session):
             argv += ["--ro-bind", str(self.tests_path), "/tests",
                      "--bind", str(self.logs_path), "/logs/verifier"]
         # bwrap's root is a tmpfs: make it read-only, or `echo > /big` would fill host memory.
-        argv += ["--remount-ro", "/", "--chdir", "/app", "bash", "--noprofile", "--norc"]
+        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/app", "bash", "--noprofile", "--norc"]
         return self._cg.wrap(argv) if self._cg is not None else argv
 
     def _after_start(self) -> None:

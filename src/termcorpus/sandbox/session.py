@@ -18,6 +18,7 @@ import math
 import os
 import select
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -82,8 +83,12 @@ class OutputCapture:
         )
 
 
-def write_task_files(task: Task, app_dir: Path) -> None:
-    """Write ``task.files`` / ``task.binary_files`` under ``app_dir`` (a fresh directory)."""
+def task_blobs(task: Task) -> list[tuple[str, bytes]]:
+    """The task's files as ``(path, bytes)``; bad base64 or too many bytes raise DataError.
+
+    Callers that run many tasks check every task with it first, so a bad task fails the run
+    before any output is touched.
+    """
     blobs: list[tuple[str, bytes]] = []
     for rel, text in sorted(task.files.items()):
         blobs.append((rel, text.encode("utf-8")))
@@ -95,6 +100,12 @@ def write_task_files(task: Task, app_dir: Path) -> None:
     total = sum(len(b) for _, b in blobs)
     if total > MAX_TASK_BYTES:
         raise DataError(f"task files take {total} bytes, more than {MAX_TASK_BYTES}", where=f"task {task.id}")
+    return blobs
+
+
+def write_task_files(task: Task, app_dir: Path) -> None:
+    """Write ``task.files`` / ``task.binary_files`` under ``app_dir`` (a fresh directory)."""
+    blobs = task_blobs(task)
     root = app_dir.resolve()
     for rel, data in blobs:
         dest = (app_dir / rel).resolve()
@@ -102,8 +113,12 @@ def write_task_files(task: Task, app_dir: Path) -> None:
         # that runs through another task file.
         if root not in dest.parents:
             raise DataError(f"file path {rel!r} leaves the task directory", where=f"task {task.id}")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        except OSError as e:  # e.g. 'a' and 'a/b' both listed: one is in the other's way
+            raise DataError(f"file path {rel!r} cannot be written ({e.strerror}); does another "
+                            "task file use it as a directory?", where=f"task {task.id}")
         # Scripts keep their exec bit as a Docker build would have given them.
         os.chmod(dest, 0o755 if data.startswith(b"#!") else 0o644)
 
@@ -325,7 +340,9 @@ class Session:
                     while b"\n" in ctrl_buf:
                         line, ctrl_buf = ctrl_buf.split(b"\n", 1)
                         parts = line.decode("utf-8", errors="replace").split(" ", 2)
-                        if parts[0] == str(seq):
+                        if parts[0] == str(seq) and len(parts) > 1 and parts[1].isdigit():
+                            # Only a well-formed line counts: where the caller is not root a
+                            # command can reopen this pipe via /proc and write garbage to it.
                             status = int(parts[1])
                             if len(parts) > 2:
                                 self._cwd = parts[2]
@@ -402,7 +419,11 @@ class Session:
     def get_file(self, rel: str, max_bytes: int = 1 << 20) -> bytes:
         """Read a file under /app (at most ``max_bytes``; symlinks out of /app are refused)."""
         path = self._host_path(rel)
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        # O_NONBLOCK + the regular-file check: a FIFO planted by the task must not hang us.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise DataError(f"path {rel!r} is not a regular file")
         with os.fdopen(fd, "rb") as fh:
             return fh.read(max_bytes)
 

@@ -29,9 +29,29 @@ def tracking_uri(tracking: TrackingParams) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or tracking.tracking_uri
 
 
+def _probe_server(uri: str) -> None:
+    """Fail in seconds when nothing listens at an http(s) tracking URI.
+
+    MLflow retries a dead server with exponential backoff (minutes) before it gives up; a
+    refused or timed-out TCP connect is answered at once.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        socket.create_connection((parts.hostname, port), timeout=10).close()
+    except (OSError, ValueError) as e:
+        raise EnvironmentProblem(f"MLflow tracking store {uri!r} is unreachable: {getattr(e, 'strerror', None) or e}")
+
+
 def _mlflow(tracking: TrackingParams):
     """Import mlflow, point it at the store and experiment; one clear line if unreachable."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    _probe_server(tracking_uri(tracking))
     import logging
 
     import mlflow
@@ -102,7 +122,14 @@ def corpus_dataset(corpus_dir: Path, digest: str, counts: dict[str, Any] | None 
         def profile(self) -> Any:
             return profile
 
-    return CorpusDataset(df=df, source=source, name=CORPUS_DATASET_NAME, digest=digest)
+    import warnings
+
+    with warnings.catch_warnings():
+        # MLflow hints that integer columns cannot hold missing values: ours never miss.
+        warnings.simplefilter("ignore", UserWarning)
+        ds = CorpusDataset(df=df, source=source, name=CORPUS_DATASET_NAME, digest=digest)
+        _ = ds.schema
+    return ds
 
 
 def _lineage_from_trajectories(corpus_dir: Path) -> dict[str, str]:
@@ -275,13 +302,13 @@ def _headline(metrics: dict[str, Any]) -> float:
 
 def lineage(model_ref: str, tracking: TrackingParams) -> dict[str, Any]:
     """Walk model version -> training run -> corpus version -> task set -> seeds/skills digests."""
-    _mlflow(tracking)
-    from mlflow import MlflowClient
-
     from termcorpus.errors import DataError
 
+    # Checked before the store is opened: opening an embedded sqlite store creates its file.
     if "/" not in model_ref:
-        raise DataError(f"model reference {model_ref!r} must be NAME/VERSION or NAME@ALIAS")
+        raise DataError(f"model reference {model_ref!r} must be NAME/VERSION or NAME/@ALIAS")
+    _mlflow(tracking)
+    from mlflow import MlflowClient
     client = MlflowClient()
     name, ver = model_ref.split("/", 1)
     try:

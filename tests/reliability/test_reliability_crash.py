@@ -1,0 +1,201 @@
+"""Crash recovery: SIGKILL the execute stage at random moments, rerun, and get the same bytes.
+
+``stages/execute.py`` runs ~40 small tasks in a subprocess. One uninterrupted run gives the
+reference. A second workspace is killed with SIGKILL at seeded random times (the stage's process
+alone, or its whole process group, like a crashed job), started again each time, and finally
+allowed to finish: its trajectories.jsonl and metrics must equal the reference byte for byte, with
+every task exactly once, no journal left over, and no process of a killed run left alive.
+Train resume is checked separately (it is not implemented yet: xfail).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from termcorpus.records import Task, Trajectory, read_jsonl, write_jsonl
+from termcorpus.sandbox.procs import descendants, process_table
+
+REPO = Path(__file__).resolve().parents[2]
+STAGE = REPO / "stages" / "execute.py"
+
+PARAMS = """execute:
+  teacher: oracle
+  sandbox: bwrap
+  workers: 2
+  max_turns: 8
+  timeout_sec: 5.0
+  memory_mb: 512
+  max_procs: 64
+  max_output_bytes: 2048
+  prompt_style: compact
+"""
+
+N_TASKS = 40
+N_KILLS = 10
+KILL_SEED = 20261126
+
+
+def make_tasks(n: int = N_TASKS) -> list[Task]:
+    tasks = []
+    for i in range(n):
+        k = 2 + i % 5
+        tasks.append(Task(
+            id=f"crash-{i:03d}", family=f"crash-{i % 7}", source="seed", domain="file_operations",
+            skills=["line_counting"],
+            instruction=f"Count the lines of data.txt and write the number to count.txt (task {i}).",
+            files={"data.txt": "".join(f"row {j}\n" for j in range(k))},
+            solution=["wc -l < data.txt > count.txt", "cat count.txt"],
+            tests={"test.sh": f'#!/bin/bash\n[ "$(cat /app/count.txt)" = "{k}" ]\n'},
+        ))
+    return tasks
+
+
+def _workspace(root: Path, tasks: list[Task]) -> Path:
+    root.mkdir(parents=True)
+    (root / "params.yaml").write_text(PARAMS)
+    write_jsonl(root / "data/tasks/tasks.jsonl", tasks)
+    (root / "data/seeds.jsonl").write_text('{"id": "crash-seed"}\n')
+    return root
+
+
+def _argv() -> list[str]:
+    return [sys.executable, str(STAGE), "--tasks", "data/tasks/tasks.jsonl", "--seeds", "data/seeds.jsonl",
+            "--out", "data/trajectories", "--metrics", "metrics/execute.json"]
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _journal_ids(journal: Path) -> list[str]:
+    """Task ids of the complete records in a journal a killed run left (the last line may be cut)."""
+    if not journal.exists():
+        return []
+    ids = []
+    for line in journal.read_text().splitlines()[1:]:
+        try:
+            ids.append(json.loads(line)["task_id"])
+        except (ValueError, KeyError):
+            break
+    return ids
+
+
+def _wait_gone(pids: list[int], timeout_sec: float) -> list[int]:
+    end = time.monotonic() + timeout_sec
+    while time.monotonic() < end:
+        alive = [p for p in pids if p in process_table()]
+        if not alive:
+            return []
+        time.sleep(0.1)
+    return [p for p in pids if p in process_table()]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    if shutil.which("bwrap") is None:
+        pytest.skip("bwrap not installed")
+    ws = _workspace(tmp_path_factory.mktemp("crash") / "reference", make_tasks())
+    start = time.monotonic()
+    proc = subprocess.run(_argv(), cwd=ws, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return ws, time.monotonic() - start
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_sigkill_at_random_points_then_resume_gives_identical_bytes(reference, tmp_path):
+    ref_ws, ref_sec = reference
+    tasks = make_tasks()
+    ws = _workspace(tmp_path / "crashed", tasks)
+    out = ws / "data/trajectories/trajectories.jsonl"
+    journal = out.with_name(out.name + ".journal")
+    rng = random.Random(KILL_SEED)
+    journal_sizes = []
+    leftovers = []
+    for i in range(N_KILLS):
+        proc = subprocess.Popen(_argv(), cwd=ws, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        # Anywhere from interpreter start-up to the end of a full run.
+        time.sleep(rng.uniform(0.2, ref_sec))
+        tree = descendants(proc.pid)
+        if proc.poll() is None:
+            if i % 2:
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole job dies (workers too)
+            else:
+                os.kill(proc.pid, signal.SIGKILL)  # only the stage: its workers are orphaned
+        proc.wait()
+        proc.stderr.close()
+        done = _journal_ids(journal)
+        assert len(done) == len(set(done)), f"duplicated records in the journal after kill {i}"
+        journal_sizes.append(len(done))
+        # Orphaned workers and sandboxes must go away by themselves (die-with-parent, EOF).
+        leftovers += _wait_gone(tree, timeout_sec=30)
+    assert leftovers == [], f"processes of killed runs still alive: {leftovers}"
+    assert any(n > 0 for n in journal_sizes), f"no kill landed after a finished task: {journal_sizes}"
+
+    final = subprocess.run(_argv(), cwd=ws, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    trajs = read_jsonl(out, Trajectory)
+    ids = [t.task_id for t in trajs]
+    assert ids == [t.id for t in tasks]  # none lost, none duplicated, task order
+    assert all(t.passed for t in trajs)
+    assert not journal.exists()
+    assert _md5(out) == _md5(ref_ws / "data/trajectories/trajectories.jsonl")
+    assert _md5(ws / "metrics/execute.json") == _md5(ref_ws / "metrics/execute.json")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["trajectories.jsonl"]
+
+
+@pytest.mark.integration
+def test_journal_cut_mid_line_is_resumed_without_loss(reference, tmp_path):
+    """A crash can cut the journal's last line: the good lines are kept, the cut task is rerun."""
+    ref_ws, _ = reference
+    tasks = make_tasks(6)
+    ws = _workspace(tmp_path / "cut", tasks)
+    ref_out = ref_ws / "data/trajectories/trajectories.jsonl"
+    # Build a journal as a killed run leaves it: the header of a run with these inputs, three
+    # finished records, and half of a fourth. Take the header from a real (interrupted) run.
+    proc = subprocess.Popen(_argv(), cwd=ws, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = ws / "data/trajectories/trajectories.jsonl.journal"
+    end = time.monotonic() + 60
+    while time.monotonic() < end and not (journal.exists() and journal.read_text().count("\n") >= 1):
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    header = journal.read_text().split("\n", 1)[0]
+    ref_lines = ref_out.read_text().splitlines()[:4]
+    journal.write_text(header + "\n" + "\n".join(ref_lines[:3]) + "\n" + ref_lines[3][: len(ref_lines[3]) // 2])
+    run = subprocess.run(_argv(), cwd=ws, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "3 resumed" in run.stderr
+    got = (ws / "data/trajectories/trajectories.jsonl").read_text().splitlines()
+    assert got == ref_out.read_text().splitlines()[:6]
+    assert len({json.loads(x)["task_id"] for x in got}) == 6
+
+
+@pytest.mark.xfail(strict=False, reason="train resume not implemented")
+def test_train_resumes_from_checkpoint():
+    """Training killed mid-run and restarted must continue from its last checkpoint.
+
+    Today ``train()`` writes one checkpoint at the end and has no resume argument, so a killed
+    run starts over. Read from the source (importing the loop costs seconds of torch import).
+    Once resume lands, replace this with: train N steps in a subprocess, SIGKILL it after a
+    step checkpoint, rerun with resume, and compare the loss curve and weights with an
+    uninterrupted run.
+    """
+    import ast
+
+    tree = ast.parse((REPO / "src/termcorpus/train/loop.py").read_text(encoding="utf-8"))
+    train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
+    names = {a.arg for a in train.args.args + train.args.kwonlyargs}
+    assert names & {"resume", "resume_from", "resume_from_checkpoint"}, "train() takes no resume argument"
