@@ -1,8 +1,10 @@
 """DVC stage `balance`: filter, balance and split the validated trajectories into the corpus.
 
 Refuses to run when metrics/validation.json says the validation gate failed. Writes data/corpus
-(a Hugging Face DatasetDict with a dataset card) and metrics/curation.json, then logs the corpus
-version (digest = DVC md5 of data/corpus) to MLflow.
+(a Hugging Face DatasetDict with Parquet copies, a dataset card and rejects.jsonl) and
+metrics/curation.json, then logs the corpus version (digest = DVC md5 of data/corpus) to MLflow.
+``--eval-tasks`` (the held-out tasks) is what training data is decontaminated against, with the
+validation split; without it only the validation split is.
 """
 
 from __future__ import annotations
@@ -37,13 +39,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trajectories", type=Path, required=True, help="Validated trajectory JSONL.")
     ap.add_argument("--validation", type=Path, required=True, help="metrics/validation.json of the validate stage.")
+    ap.add_argument("--eval-tasks", type=Path, default=None,
+                    help="Held-out task JSONL to decontaminate the training split against.")
     ap.add_argument("--out", type=Path, required=True, help="Corpus directory to write.")
     ap.add_argument("--metrics", type=Path, required=True, help="Curation metrics JSON to write.")
     args = ap.parse_args()
     params = load_section("balance", "params.yaml")
     tracking = load_section("mlflow", "params.yaml")
     check_validation(args.validation)
-    metrics = build_corpus(trajectories=args.trajectories, params=params, out_dir=args.out)
+    metrics = build_corpus(trajectories=args.trajectories, params=params, out_dir=args.out,
+                           eval_tasks=args.eval_tasks)
     write_json(args.metrics, metrics)
     log_corpus_version(corpus_dir=args.out, digest=dvc_md5(args.out), counts=corpus_counts(metrics), tracking=tracking)
     s = metrics["splits"]

@@ -105,10 +105,10 @@ class BalanceParams:
                              "for data-scale ablations.", min=0.001, max=1.0)
     near_dup: bool = p(True, "Drop near-duplicate trajectories (MinHash LSH over instruction + keystrokes, digits "
                              "and whitespace normalized; different slot values never match); keep the first by id.")
-    near_dup_threshold: float = p(0.9, "Estimated Jaccard similarity of word 3-gram shingles at which a "
-                                       "trajectory is a near duplicate.", min=0.05, max=1.0)
-    near_dup_num_perm: int = p(64, "MinHash permutations (more: a more exact similarity estimate, slower).",
-                               min=8, max=1024)
+    near_dup_threshold: float = p(0.9, "Jaccard similarity of word 3-gram shingles at which a trajectory is a "
+                                       "near duplicate (LSH proposes, the exact similarity decides).", min=0.05, max=1.0)
+    near_dup_num_perm: int = p(64, "MinHash permutations of the LSH candidate search (more: fewer missed pairs, "
+                                   "slower).", min=8, max=1024)
     decontam_ngram: int = p(14, "Drop training trajectories sharing n-grams of whitespace tokens that reproduce a "
                                 "held-out task's or validation trajectory's slot values (0: off).", min=0, max=256)
     per_skill_cap: int = p(0, "Most training trajectories per skill; one counts for each of its skills (0: no cap).",
@@ -139,6 +139,12 @@ class TrainParams:
     log_every: int = p(25, "Steps between loss log points.", min=1)
     packing: bool = p(False, "Pack consecutive episodes into each sequence (block-diagonal attention) instead of padding each one.")
     register_model: bool = p(True, "Register the checkpoint as an MLflow model version.")
+    save_every: int = p(200, "Steps between resumable step checkpoints in resume_dir (0: none, only the final model).", min=0)
+    keep_checkpoints: int = p(2, "Newest step checkpoints kept in resume_dir.", min=1)
+    resume_dir: str = p(
+        "models/.resume/terminal-agent",
+        "Directory of step checkpoints a killed run resumes from; not a DVC out, so 'dvc repro' keeps it ('': no step checkpoints).",
+    )
 
 
 @dataclass
@@ -150,6 +156,12 @@ class EvaluateParams:
     batch_size: int = p(32, "Episodes stepped together in one generate call.", min=1)
     seed: int = p(0, "Random seed for task sampling and decoding.")
     threads: int = p(1, "Torch CPU threads for generation (0: torch's default); 1 is fastest for a tiny model on shared cores.", min=0)
+    trials: int = p(1, "Runs of each task when temperature > 0 (>= 3 recommended): success is the mean over runs "
+                       "with its standard error; each run samples with its own seed. Greedy decoding runs once.",
+                    min=1, max=100)
+    extra_tasks: list = p([], "Harbor / Terminal-Bench task directories (or parents of many) evaluated as set "
+                              "'extra'; paths relative to the repo root. Add them to the evaluate stage's deps in "
+                              "dvc.yaml for DVC to rerun on their change.")
 
 
 @dataclass

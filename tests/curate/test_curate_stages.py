@@ -34,7 +34,9 @@ def test_failing_gate_stops_balance_then_clean_data_flows_through(tmp_path):
     shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
     shutil.copy(REPO / "expectations" / "trajectories.json", tmp_path / "suite.json")
     (tmp_path / "taxonomy.json").write_text(taxonomy_json(make_taxonomy()))
-    good = [make_trajectory(f"t{i}", family=f"fam{i % 4}", commands=[[f"ls {i}"]]) for i in range(8)]
+    # the number is a slot value (a true variant): near-dup detection masks only digits outside slots
+    good = [make_trajectory(f"t{i}", family=f"fam{i % 4}", commands=[[f"ls {i}"]], slots={"n": str(i)})
+            for i in range(8)]
     bad = make_trajectory("t9", family="fam0", commands=[["sudo reboot"]])
     (tmp_path / "t.jsonl").write_text(trajectory_lines([*good, bad]))
 

@@ -9,6 +9,12 @@ its vocabulary.
 Determinism: ``datasets`` fingerprints an in-memory table by its content, and one shard per split
 (also for an empty split, which would otherwise be saved with no data file and fail to load)
 gives the same bytes for the same rows; a test checks two builds are byte-identical.
+
+Besides ``save_to_disk``'s Arrow files (``datasets.load_from_disk``), the corpus directory holds
+the same splits as Parquet (``parquet/<split>.parquet``, for ``load_dataset("parquet", ...)``,
+pandas, DuckDB, or a Hub upload) and ``rejects.jsonl``: every trajectory a curation step removed,
+with its reason. ``load_from_disk`` only reads ``dataset_dict.json`` and the split folders, so the
+extra files do not disturb it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from termcorpus.errors import DataError
 from termcorpus.records import Trajectory
 
 SPLITS = ("train", "validation")
+PARQUET_DIR = "parquet"
+REJECTS_FILE = "rejects.jsonl"
 
 SUBSETS = {"seed": "seed_based", "skill": "skill_based", "import": "dataset_adapters", "llm": "dataset_adapters"}
 
@@ -92,6 +100,11 @@ def to_row(t: Trajectory) -> dict[str, Any]:
     }
 
 
+def parquet_splits(splits: Mapping[str, list[Trajectory]]) -> list[str]:
+    """The splits that get a Parquet copy: the non-empty ones."""
+    return [name for name in SPLITS if splits.get(name)]
+
+
 def save_corpus(splits: Mapping[str, list[Trajectory]], out_dir: Path, extra_files: Mapping[str, str]) -> None:
     """Save the splits as a DatasetDict in ``out_dir`` (replacing it) plus ``extra_files`` (name -> text).
 
@@ -117,6 +130,12 @@ def save_corpus(splits: Mapping[str, list[Trajectory]], out_dir: Path, extra_fil
     datasets.disable_progress_bars()  # a few KB to MB: a bar per split is noise in the DVC log
     try:
         dd.save_to_disk(str(tmp), num_shards={name: 1 for name in SPLITS})
+        # save_to_disk writes Arrow IPC streams, which load_dataset("parquet") cannot read; pyarrow's
+        # Parquet writer puts no timestamp in the file, so these bytes are deterministic too. An
+        # empty split gets no file: load_dataset fails on one ("corresponds to no data").
+        (tmp / PARQUET_DIR).mkdir()
+        for name in parquet_splits(splits):
+            dd[name].to_parquet(str(tmp / PARQUET_DIR / f"{name}.parquet"))
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
@@ -206,10 +225,45 @@ def dataset_card(splits: Mapping[str, list[Trajectory]], metrics: Mapping[str, A
         reasons = ", ".join(f"{k[len('dropped_'):]}: {v}" for k, v in c.items() if k.startswith("dropped_"))
         rows.append([name, c["kept"], c["dropped"], reasons or "-"])
     out.append(_table(["filter", "kept", "dropped", "dropped by reason"], rows))
-    out += ["", "The privileged-command rules are listed in `termcorpus.curate.safety` (each a regex and a reason).", ""]
+    out += ["", "The privileged-command rules are listed in `termcorpus.curate.safety` (each a regex and a reason).",
+            f"Every removed trajectory is listed in `{REJECTS_FILE}` (one JSON object per line: `id`, `filter`, "
+            "`reason`, `detail`).", ""]
+    nd = metrics.get("near_dup") or {}
+    if nd.get("enabled"):
+        out += [f"**Near duplicates**: MinHash LSH ({nd['num_perm']} permutations, fixed seed) proposes, over word "
+                "3-grams of the instruction plus every keystroke (whitespace collapsed, digits masked), earlier "
+                f"trajectories (by id) whose Jaccard similarity may reach {nd['threshold']}; the exact similarity "
+                "decides. Trajectories filled with different slot values are different instances of a template "
+                "and never count as near duplicates, so the name and value diversity of the variants stays.", ""]
+    dc = metrics.get("decontamination") or {}
+    if dc.get("ngram"):
+        out += [f"**Decontamination**: a training trajectory is dropped when it shares {dc['ngram']}-grams "
+                f"(whitespace tokens) with the evaluation material ({dc.get('eval_tasks', 0)} held-out tasks, "
+                f"{dc.get('validation_trajectories', 0)} validation trajectories) that reproduce all the slot "
+                "values of one evaluation text: a concrete evaluation instance. Template text alone does not "
+                "count, since held-out variants are new variants of the trained families by design.", ""]
+    bal = metrics.get("balance") or {}
+    if bal.get("per_skill_cap") or bal.get("upsample_min"):
+        out += [f"**Skill balance** (train split): at most {bal.get('per_skill_cap') or 'unlimited'} trajectories "
+                f"per skill, skills below {bal.get('upsample_min') or 0} repeated up to it "
+                f"(copies added: {metrics.get('upsampled', 0)}, their ids ending in `#r1`, `#r2`, ...).", ""]
     if metrics.get("curriculum"):
         out += ["The train split is in curriculum order: fewest commands first, then shortest, then by id.", ""]
 
+    out += ["## Loading", "",
+            "With `datasets` (the Arrow files `save_to_disk` wrote):", "",
+            "```python",
+            "from datasets import load_from_disk",
+            "corpus = load_from_disk(\"data/corpus\")  # DatasetDict: train, validation",
+            "```", "",
+            f"Or from the Parquet copies in `{PARQUET_DIR}/` (same rows and order; an empty split has no "
+            "file, since `load_dataset` cannot load one):", "",
+            "```python",
+            "from datasets import load_dataset",
+            "corpus = load_dataset(\"parquet\", data_files={",
+            *[f"    \"{name}\": \"data/corpus/{PARQUET_DIR}/{name}.parquet\"," for name in parquet_splits(splits)],
+            "})",
+            "```", ""]
     out += ["## Columns", "", _table(["column", "meaning"], [[f"`{k}`", h] for k, (_, h) in COLUMNS.items()]), ""]
     out += ["## Licence", "",
             "Apache-2.0. Task texts, seeds and trajectories were written or generated by the termcorpus "

@@ -1,9 +1,10 @@
 """Curation filters over trajectories, in the style of datatrove.
 
-A filter is a small class with one method, ``filter(record) -> bool | (bool, reason)``. The
-shared base runs it over a list, keeps the survivors in order and counts ``kept``, ``dropped`` and
-``dropped_<reason>``: no trajectory disappears without a counted reason, and those counts are
-what ``metrics/curation.json``, the dataset card and MLflow report.
+A filter is a small class with one method, ``filter(record) -> bool | (bool, reason[, detail])``.
+The shared base runs it over a list, keeps the survivors in order and counts ``kept``, ``dropped``
+and ``dropped_<reason>``: no trajectory disappears without a counted reason, and those counts are
+what ``metrics/curation.json``, the dataset card and MLflow report. Each drop is also kept as a
+``Reject`` (id, filter, reason, detail), which the corpus stores as ``rejects.jsonl``.
 """
 
 from __future__ import annotations
@@ -14,19 +15,35 @@ import re
 from collections import Counter, defaultdict
 from typing import Iterable
 
+from pydantic import BaseModel, ConfigDict
+
 from termcorpus.curate.safety import match_privileged
 from termcorpus.records import CANARY, Trajectory
 
-FilterResult = bool | tuple[bool, str]
+FilterResult = bool | tuple[bool, str] | tuple[bool, str, str]
+
+
+class Reject(BaseModel):
+    """One trajectory a curation step removed, and why (a line of the corpus's rejects.jsonl)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    filter: str
+    reason: str
+    detail: str = ""
 
 
 class Filter:
     """Base: subclasses set ``name`` and implement ``filter``; ``run`` applies and counts."""
 
     name = "filter"
+    # reasons reported even when nothing was dropped for them (so a zero shows in the metrics)
+    reasons: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.stats: Counter[str] = Counter()
+        self.rejects: list[Reject] = []
 
     def filter(self, record: Trajectory) -> FilterResult:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -35,17 +52,21 @@ class Filter:
         kept: list[Trajectory] = []
         for rec in records:
             res = self.filter(rec)
-            ok, reason = (res, self.name) if isinstance(res, bool) else res
+            if isinstance(res, bool):
+                ok, reason, detail = res, self.name, ""
+            else:
+                ok, reason, detail = (*res, "") if len(res) == 2 else res
             if ok:
                 self.stats["kept"] += 1
                 kept.append(rec)
             else:
                 self.stats["dropped"] += 1
                 self.stats[f"dropped_{reason}"] += 1
+                self.rejects.append(Reject(id=rec.id, filter=self.name, reason=reason, detail=detail))
         return kept
 
     def counts(self) -> dict[str, int]:
-        out = {"kept": 0, "dropped": 0}
+        out = {"kept": 0, "dropped": 0, **{f"dropped_{r}": 0 for r in self.reasons}}
         out.update(self.stats)
         return dict(sorted(out.items()))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from termcorpus.records import Action, Command, CommandResult, Lineage, Message, Trajectory, Turn
+from termcorpus.records import Action, Command, CommandResult, Lineage, Message, Task, Trajectory, Turn
 
 
 def make_trajectory(
@@ -67,6 +67,15 @@ def make_trajectory(
     }
     data.update(overrides)
     return Trajectory.model_validate(data)
+
+
+def trajectory_of_task(task: Task, id: str | None = None) -> Trajectory:
+    """What the oracle teacher records for ``task``: one turn per solution command (no sandbox run)."""
+    return make_trajectory(
+        id or task.id, family=task.family, domain=task.domain, skills=task.skills,
+        commands=[[c] for c in task.solution] or [["true"]], instruction=task.instruction,
+        source=task.source, slots=task.slots, task_id=task.id,
+    )
 
 
 def make_taxonomy(domains: Sequence[str] = ("file_operations", "data_processing", "security"),
