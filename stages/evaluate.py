@@ -1,8 +1,10 @@
 """DVC stage `evaluate`: the fine-tuned agent vs its base on held-out tasks, in the sandbox.
 
 Reads params sections `evaluate`, `execute` (sandbox limits, prompt style) and `mlflow`; writes
-the metrics JSON and the per-domain plot CSV named on the command line, then mirrors the metrics
-to MLflow against the model version recorded in the checkpoint's termcorpus.json.
+the metrics JSON, the per-domain plot CSV and the base-vs-fine-tuned success PNG named on the
+command line, then mirrors the metrics to MLflow against the model version recorded in the
+checkpoint's termcorpus.json. Task dirs in `evaluate.extra_tasks` are user paths: list them as
+deps of this stage in dvc.yaml for DVC to rerun it when they change.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tasks", type=Path, required=True, help="Task directory holding tasks.jsonl and heldout.jsonl.")
     ap.add_argument("--metrics", type=Path, required=True, help="Metrics JSON to write.")
     ap.add_argument("--plots", type=Path, required=True, help="Per-domain success CSV to write.")
+    ap.add_argument("--success-plot", type=Path, required=True, help="Success-rate bar plot PNG to write.")
     ap.add_argument("--params", type=Path, default=Path("params.yaml"), help="Params file.")
     args = ap.parse_args(argv)
 
-    from termcorpus.evaluate import evaluate_model, write_plot_csv
+    from termcorpus.evaluate import evaluate_model, write_plot_csv, write_success_plot
     from termcorpus.params import load_section
     from termcorpus.records import write_json
     from termcorpus.sandbox import SandboxConfig
@@ -45,10 +48,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     write_json(args.metrics, metrics)
     write_plot_csv(args.plots, metrics)
+    write_success_plot(args.success_plot, metrics)
     log_evaluation(model_dir=args.model, metrics=metrics, tracking=tracking)
     for agent in ("finetuned", "base"):
         line = ", ".join(
-            f"{s} {m['success_rate']:.1%} of {m['n']}" for s, m in metrics.get(agent, {}).items() if "success_rate" in m
+            f"{s} {m['success_rate']:.1%}" + (f" ± {m['success_stderr']:.1%}" if m.get("trials", 1) > 1 else "")
+            + f" of {m['n']}"
+            for s, m in metrics.get(agent, {}).items() if "success_rate" in m
         )
         print(f"{agent}: {line}", file=sys.stderr)
 

@@ -84,13 +84,14 @@ def tiny_checkpoint(tmp_path_factory, tiny_tokenizer, tiny_model) -> Path:
     return d
 
 
-def make_task(task_id: str, family: str, *, domain: str = "file_operations", solution=None, word: str = "hello"):
+def make_task(task_id: str, family: str, *, domain: str = "file_operations", solution=None, word: str = "hello",
+              skills=()):
     """A small verifiable task: write ``word`` to /app/out.txt (verifier: exit code of test.sh)."""
     from termcorpus.records import Task
 
     sol = [f"echo {word} > /app/out.txt"] if solution is None else solution
     return Task(
-        id=task_id, family=family, source="seed", domain=domain,
+        id=task_id, family=family, source="seed", domain=domain, skills=list(skills),
         instruction=f"Write the word {word} into /app/out.txt.",
         solution=sol,
         tests={"test.sh": f'#!/bin/bash\ntest "$(cat /app/out.txt 2>/dev/null)" = "{word}"\n'},
@@ -103,14 +104,24 @@ def task_factory():
     return make_task
 
 
-def save_corpus(path: Path, train_families, validation_families, column: str = "family") -> Path:
-    """A corpus with only what evaluation reads: a DatasetDict with train/validation family columns."""
+def save_corpus(path: Path, train_families, validation_families, column: str = "family", train_texts=None) -> Path:
+    """A corpus with only what evaluation reads: train/validation family columns and the chats.
+
+    ``train_texts[i]`` is the assistant text of train row ``i`` (default: a fixed reply naming
+    no slot value of ``make_task``'s default words).
+    """
     from datasets import Dataset, DatasetDict
 
+    def chats(texts):
+        return [[{"role": "user", "content": "Solve the task."}, {"role": "assistant", "content": t}] for t in texts]
+
+    texts = list(train_texts) if train_texts is not None else ["ls -la /app"] * len(train_families)
     dd = DatasetDict({
-        "train": Dataset.from_dict({column: list(train_families), "domain": ["file_operations"] * len(train_families)}),
+        "train": Dataset.from_dict({column: list(train_families), "domain": ["file_operations"] * len(train_families),
+                                    "messages": chats(texts)}),
         "validation": Dataset.from_dict(
-            {column: list(validation_families), "domain": ["file_operations"] * len(validation_families)}
+            {column: list(validation_families), "domain": ["file_operations"] * len(validation_families),
+             "messages": chats(["ls"] * len(validation_families))}
         ),
     })
     dd.save_to_disk(str(path))

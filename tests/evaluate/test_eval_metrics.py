@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from termcorpus.evaluate.metrics import EpisodeResult, domain_rows, reference_trace, summarize, trace_match, turn_matches
 from termcorpus.records import Action, Command, Lineage, Trajectory, Turn
 
@@ -119,3 +121,29 @@ def test_domain_rows_cover_agents_sets_and_domains_in_a_fixed_order():
         ("security", "finetuned", "heldout_variants", 0.5),
         ("debugging", "base", "heldout_variants", 0.0),
     ]
+
+
+def test_trials_give_mean_stderr_and_per_task_tables(task_factory):
+    t1 = task_factory("a1", "fa", skills=["file_moving", "text_search"])
+    t2 = task_factory("b1", "fb", domain="security", skills=["text_search"])
+    ok, no = [turn(done=True)], [bad()]
+    # trial-major: trial 0 (t1 pass, t2 fail), trial 1 (both fail), trial 2 (both pass)
+    runs = [(t1, ok, True), (t2, no, False), (t1, no, False), (t2, no, False), (t1, ok, True), (t2, ok, True)]
+    m = summarize([t1, t2], [EpisodeResult(_traj(t, turns, p)) for t, turns, p in runs], trials=3, sampled=True)
+    assert (m["n"], m["trials"], m["success_by_trial"]) == (2, 3, [0.5, 0.0, 1.0])
+    assert m["success_rate"] == 0.5
+    assert m["success_stderr"] == round((0.25 / 3) ** 0.5, 4)  # sample sd 0.5 over sqrt(3)
+    assert m["by_skill"] == {"file_moving": {"n": 1, "success_rate": round(2 / 3, 4)},
+                             "text_search": {"n": 2, "success_rate": 0.5}}
+    assert m["by_domain"]["security"] == {"n": 1, "success_rate": round(1 / 3, 4)}
+
+
+def test_one_sampled_trial_has_unknown_stderr_and_greedy_has_none(task_factory):
+    t = task_factory("a1", "fa")
+    res = [EpisodeResult(_traj(t, [turn(done=True)], True))]
+    assert summarize([t], res, sampled=True)["success_stderr"] is None
+    greedy = summarize([t], res)
+    assert (greedy["trials"], greedy["success_stderr"], greedy["by_skill"]) == (1, 0.0, {})
+    assert "success_by_trial" not in greedy
+    with pytest.raises(ValueError, match="2 trials"):
+        summarize([t], res, trials=2)

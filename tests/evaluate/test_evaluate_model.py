@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from termcorpus.evaluate import AGENTS, EVAL_SETS, build_agents, evaluate_model, write_plot_csv
+from termcorpus.evaluate import AGENTS, EVAL_SETS, build_agents, evaluate_model, write_plot_csv, write_success_plot
 from termcorpus.params import EvaluateParams
 from termcorpus.records import write_jsonl
 
@@ -54,45 +54,76 @@ def test_unknown_base_is_a_data_error(tiny_checkpoint, tmp_path):
 
 @pytest.fixture(scope="module")
 def eval_inputs(tmp_path_factory, task_factory, corpus_factory):
+    from termcorpus.tasks.interop import export_harbor
+
     root = tmp_path_factory.mktemp("eval")
     words = ["alpha", "beta", "gamma", "delta"]
-    tasks = [task_factory(f"{f}-{i}", f, domain=d, word=words[i])
+    tasks = [task_factory(f"{f}-{i}", f, domain=d, word=words[i], skills=[f"skill_{f}"])
              for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
-    heldout = [task_factory(f"{f}-h{i}", f, domain=d, word=words[i + 2])
+    heldout = [task_factory(f"{f}-h{i}", f, domain=d, word=words[i + 2], skills=[f"skill_{f}"])
                for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
     write_jsonl(root / "tasks" / "tasks.jsonl", tasks)
     write_jsonl(root / "tasks" / "heldout.jsonl", heldout)
-    corpus_factory(root / "corpus", ["fa", "fb"], ["fc"])
+    # training saw "gamma" (so fa-h0 / fb-h0 are not unseen-name tasks) but never "delta"
+    corpus_factory(root / "corpus", ["fa", "fb"], ["fc"], train_texts=["echo gamma > /app/out.txt", "ls"])
+    export_harbor(task_factory("ext-0", "ext", word="omega"), root / "extra" / "ext-0")
     return root
 
 
-@pytest.mark.integration
-def test_evaluate_model_reports_both_agents_on_both_sets(tiny_checkpoint, eval_inputs, tmp_path):
+def _kw(tiny_checkpoint, eval_inputs, **params):
+    from termcorpus.sandbox import SandboxConfig
+
+    return dict(model_dir=tiny_checkpoint, corpus_dir=eval_inputs / "corpus", tasks_dir=eval_inputs / "tasks",
+                params=EvaluateParams(**params), sandbox=SandboxConfig(backend="bwrap", timeout_sec=5.0),
+                prompt_style="compact")
+
+
+def _need_sandbox():
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed (make setup installs it)")
     pytest.importorskip("termcorpus.execute.episode", reason="Episode API not importable yet")
-    from termcorpus.sandbox import SandboxConfig
 
-    params = EvaluateParams(max_tasks=3, max_turns=2, max_new_tokens=12, batch_size=4, seed=0)
-    kw = dict(model_dir=tiny_checkpoint, corpus_dir=eval_inputs / "corpus", tasks_dir=eval_inputs / "tasks",
-              params=params, sandbox=SandboxConfig(backend="bwrap", timeout_sec=5.0), prompt_style="compact")
-    m = evaluate_model(**kw)
+
+@pytest.mark.integration
+def test_evaluate_model_reports_both_agents_on_every_set(tiny_checkpoint, eval_inputs, tmp_path):
+    _need_sandbox()
+    m = evaluate_model(**_kw(tiny_checkpoint, eval_inputs, max_tasks=3, max_turns=2, max_new_tokens=12,
+                             batch_size=4, seed=0, extra_tasks=[str(eval_inputs / "extra")]))
+    assert list(m["sets"]) == list(EVAL_SETS)
     assert m["sets"]["heldout_variants"]["n_tasks"] == 3 and m["sets"]["heldout_variants"]["n_families"] == 2
+    assert m["sets"]["heldout_unseen_names"]["available_tasks"] == 2  # fa-h1, fb-h1 ("delta")
     assert m["sets"]["heldout_families"]["n_tasks"] == 2
+    assert m["sets"]["extra"]["n_tasks"] == 1
     for agent in AGENTS:
         for s in EVAL_SETS:
             cell = m[agent][s]
             assert cell["n"] == m["sets"][s]["n_tasks"]
             assert cell["success_rate"] == 0.0 and cell["mean_turns"] == 2.0  # a random model passes nothing
-            assert set(cell) >= {"mean_reward", "valid_json_rate", "trace_match", "turn_match_rate", "by_domain"}
+            assert (cell["trials"], cell["success_stderr"]) == (1, 0.0)  # greedy: one run, no spread
+            assert set(cell) >= {"mean_reward", "valid_json_rate", "trace_match", "turn_match_rate", "by_domain",
+                                 "by_skill"}
     assert set(m["finetuned"]["heldout_families"]["by_domain"]) == {"debugging"}
-
-    # same inputs, same numbers (only elapsed_sec is wall clock)
-    again = evaluate_model(**kw)
-    m.pop("elapsed_sec"), again.pop("elapsed_sec")
-    assert json.dumps(m, sort_keys=True) == json.dumps(again, sort_keys=True)
+    assert m["finetuned"]["heldout_families"]["by_skill"] == {"skill_fc": {"n": 2, "success_rate": 0.0}}
 
     n = write_plot_csv(tmp_path / "plots" / "eval.csv", m)
     lines = (tmp_path / "plots" / "eval.csv").read_text().splitlines()
     assert lines[0] == "domain,agent,set,success_rate" and len(lines) == n + 1
     assert "debugging,base,heldout_families,0.0" in lines
+    assert write_success_plot(tmp_path / "plots" / "eval.png", m) == list(EVAL_SETS)
+    assert (tmp_path / "plots" / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.integration
+def test_sampled_trials_report_mean_and_stderr_and_repeat_exactly(tiny_checkpoint, eval_inputs):
+    _need_sandbox()
+    kw = _kw(tiny_checkpoint, eval_inputs, max_tasks=1, max_turns=1, max_new_tokens=8, batch_size=4, seed=3,
+             temperature=1.0, trials=2)
+    m = evaluate_model(**kw)
+    cell = m["finetuned"]["heldout_variants"]
+    assert (cell["n"], cell["trials"], cell["success_by_trial"]) == (1, 2, [0.0, 0.0])
+    assert cell["success_stderr"] == 0.0 and cell["by_skill"][next(iter(cell["by_skill"]))]["n"] == 1
+    assert m["base"]["extra"] == {"n": 0}
+    # same inputs, same numbers (only elapsed_sec is wall clock), sampling included
+    again = evaluate_model(**kw)
+    m.pop("elapsed_sec"), again.pop("elapsed_sec")
+    assert json.dumps(m, sort_keys=True) == json.dumps(again, sort_keys=True)

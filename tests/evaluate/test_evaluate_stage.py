@@ -16,7 +16,7 @@ from termcorpus.records import write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 CMD = ["stages/evaluate.py", "--model", "models/terminal-agent", "--corpus", "data/corpus", "--tasks", "data/tasks",
-       "--metrics", "metrics/eval.json", "--plots", "plots/eval_by_domain.csv"]
+       "--metrics", "metrics/eval.json", "--plots", "plots/eval_by_domain.csv", "--success-plot", "plots/eval_success.png"]
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -35,7 +35,7 @@ def workdir(tmp_path, tiny_checkpoint, task_factory, corpus_factory):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_jsonl(tmp_path / "data/tasks/tasks.jsonl", [task_factory(f"{f}-0", f) for f in ("fa", "fv")])
     write_jsonl(tmp_path / "data/tasks/heldout.jsonl", [task_factory(f"{f}-h0", f) for f in ("fa", "fv")])
-    corpus_factory(tmp_path / "data/corpus", ["fa"], ["fv"])
+    corpus_factory(tmp_path / "data/corpus", ["fa"], ["fv"], train_texts=["echo hello > /app/out.txt"])
     return tmp_path
 
 
@@ -58,6 +58,8 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
         "file_operations,base,heldout_variants,0.0",
         "file_operations,base,heldout_families,0.0",
     ]
+    assert metrics["finetuned"]["heldout_unseen_names"] == {"n": 0}  # "hello" was in training
+    assert (workdir / "plots/eval_success.png").read_bytes()[:4] == b"\x89PNG"
     assert (workdir / "mlflow.db").exists()
     assert "finetuned: heldout_variants 0.0% of 1" in proc.stderr
 

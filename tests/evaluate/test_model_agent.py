@@ -89,6 +89,20 @@ def test_sampling_is_reproducible_for_a_seed(tiny_model, tiny_tokenizer):
     assert run(3) != run(4)
 
 
+def test_reseed_restarts_sampling_like_a_fresh_agent(tiny_model, tiny_tokenizer):
+    from termcorpus.evaluate import trial_seed
+
+    agent = HFModelAgent(tiny_model, tiny_tokenizer, max_new_tokens=12, temperature=1.0, seed=0)
+    first = agent.generate_ids(_chats())
+    agent.generate_ids(_chats())  # advances the per-call stream
+    agent.reseed(0)
+    assert agent.generate_ids(_chats()) == first
+    seeds = [trial_seed(0, k) for k in range(5)]
+    assert seeds[0] == 0 and len(set(seeds)) == 5 and seeds == [trial_seed(0, k) for k in range(5)]
+    agent.reseed(seeds[1])
+    assert agent.generate_ids(_chats()) != first
+
+
 def test_missing_checkpoint_is_a_data_error(tmp_path):
     from termcorpus.errors import DataError
 

@@ -111,6 +111,11 @@ class HFModelAgent:
         self.pad_id = int(pad if pad is not None else self.stop_ids[0])
         self._calls = 0  # per-call sampling seed: replies do not depend on earlier sampling draws
 
+    def reseed(self, seed: int) -> None:
+        """Sample from ``seed`` again: the next replies are those a fresh agent with it would give."""
+        self.seed = int(seed)
+        self._calls = 0
+
     # -- prompts ---------------------------------------------------------------------------
     def render(self, messages: Sequence[Any]) -> str:
         """The prompt text: the chat plus an open assistant turn (``render_chat`` layout)."""

@@ -1,24 +1,28 @@
 """Held-out evaluation: the fine-tuned agent against its untrained base, in the sandbox.
 
-Two sets (see ``sets``): new variants of trained families, and families never trained on. Two
-agents: ``finetuned`` (the checkpoint) and ``base`` (the same model before training). When the
+Four sets (see ``sets``): new variants of trained families, those of them whose names training
+never saw, families never trained on, and user task dirs (``extra``). Two agents: ``finetuned`` (the checkpoint) and ``base`` (the same model before training). When the
 checkpoint was trained from scratch (``termcorpus.json`` ``base_model: "tiny"``) the base is a
 fresh initialisation from its config, seeded like training; when ``base_model`` names a
 checkpoint directory, the base is that checkpoint. Every episode runs in a real sandbox session
 and is scored by the task's verifier; episodes are stepped in lockstep batches (``runner``).
-Metrics: ``metrics``.
+A task that is in two sets runs once and counts in both. With ``temperature > 0`` every task
+runs ``trials`` times, trial ``k`` sampling from its own seed (``trial_seed``), and success is
+reported as the mean over trials with its standard error. Metrics: ``metrics``; plot: ``plots``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from termcorpus.errors import DataError
-from termcorpus.evaluate.metrics import PLOT_COLUMNS, domain_rows, summarize
+from termcorpus.evaluate.metrics import PLOT_COLUMNS, EpisodeResult, domain_rows, summarize
+from termcorpus.evaluate.plots import write_success_plot
 from termcorpus.evaluate.runner import run_lockstep
 from termcorpus.evaluate.sets import EVAL_SETS, select_eval_sets
 from termcorpus.params import EvaluateParams
@@ -26,7 +30,21 @@ from termcorpus.params import EvaluateParams
 AGENTS: tuple[str, ...] = ("finetuned", "base")
 META_FILE = "termcorpus.json"
 
-__all__ = ["AGENTS", "EVAL_SETS", "build_agents", "evaluate_model", "read_meta", "torch_threads", "write_plot_csv"]
+__all__ = ["AGENTS", "EVAL_SETS", "build_agents", "evaluate_model", "n_trials", "read_meta", "torch_threads",
+           "trial_seed", "write_plot_csv", "write_success_plot"]
+
+
+def n_trials(params: EvaluateParams) -> int:
+    """Runs per task: ``params.trials`` when sampling, 1 for greedy decoding (reruns are identical)."""
+    return params.trials if params.temperature > 0 else 1
+
+
+def trial_seed(seed: int, trial: int) -> int:
+    """The sampling seed of trial ``trial``: ``seed`` itself for the first (one trial = the plain
+    run), then a hash of both, so trials of one seed never share a stream with another seed's."""
+    if trial == 0:
+        return int(seed)
+    return int.from_bytes(hashlib.sha256(f"{seed}:{trial}".encode()).digest()[:4], "big") >> 1
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
@@ -116,9 +134,11 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Evaluate both agents on both held-out sets; returns the ``metrics/eval.json`` content.
 
-    Layout: ``{agent: {set: {n, success_rate, mean_reward, valid_json_rate, trace_match,
-    turn_match_rate, mean_turns, context_ended, by_domain: {domain: {n, success_rate}}}},
-    "sets": {set: {available_tasks, available_families, n_tasks, n_families}},
+    Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
+    mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended,
+    by_domain: {domain: {n, success_rate}}, by_skill: {skill: {n, success_rate}}}}},
+    "sets": {set: {available_tasks, available_families, n_tasks, n_families}} (``extra`` also
+    ``import_notes``),
     "models": {agent: name}, "elapsed_sec": float}``. Everything but ``elapsed_sec`` is the same
     for the same inputs and params.
     """
@@ -138,15 +158,24 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
     from termcorpus.runtime import git_rev
 
     start = time.perf_counter()
-    sets, info = select_eval_sets(
-        tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed
-    )
+    # The model first: a missing or corrupt checkpoint is the likelier mistake and is named as such.
     agents = build_agents(Path(model_dir), params)
+    sets, info = select_eval_sets(
+        tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed,
+        extra_tasks=params.extra_tasks,
+    )
     rev = git_rev()
+    trials = n_trials(params)
     metrics: dict[str, Any] = {"sets": info, "models": {a.name: a.model for a in agents}}
-    total = len(agents) * sum(len(t) for t in sets.values())
-    # Both sets go through one queue per agent, so the batch stays full across the set boundary.
-    queue = [(name, t) for name in EVAL_SETS for t in sets[name]]
+    # One queue of distinct tasks per trial and agent (a task in two sets runs once), so the
+    # batch stays full across set boundaries. Keyed by content digest: ids of imported tasks
+    # could clash with generated ones.
+    queue: dict[str, Any] = {}
+    for name in EVAL_SETS:
+        for t in sets[name]:
+            queue.setdefault(t.digest(), t)
+    keys = list(queue)
+    total = len(agents) * trials * len(keys)
     with tqdm(total=total, desc="evaluate", unit="episode", disable=None) as bar:
         for agent in agents:
 
@@ -157,15 +186,23 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                     lineage=Lineage(task_digest=task.digest(), git_rev=rev),
                 )
 
-            bar.set_postfix_str(agent.name)
-            results = run_lockstep(
-                agent, [t for _, t in queue], open_episode=open_episode, batch_size=params.batch_size,
-                max_turns=params.max_turns, progress=bar,
-            )
-            metrics[agent.name] = {
-                name: summarize(sets[name], [r for (n, _), r in zip(queue, results) if n == name])
-                for name in EVAL_SETS
-            }
+            by_key: list[dict[str, EpisodeResult]] = []
+            for trial in range(trials):
+                bar.set_postfix_str(agent.name if trials == 1 else f"{agent.name} trial {trial + 1}/{trials}")
+                if hasattr(agent, "reseed"):
+                    agent.reseed(trial_seed(params.seed, trial))
+                results = run_lockstep(
+                    agent, [queue[k] for k in keys], open_episode=open_episode, batch_size=params.batch_size,
+                    max_turns=params.max_turns, progress=bar,
+                )
+                by_key.append(dict(zip(keys, results, strict=True)))
+            metrics[agent.name] = {}
+            for name in EVAL_SETS:
+                digests = [t.digest() for t in sets[name]]
+                metrics[agent.name][name] = summarize(
+                    sets[name], [run[d] for run in by_key for d in digests],
+                    trials=trials, sampled=params.temperature > 0,
+                )
     metrics["elapsed_sec"] = round(time.perf_counter() - start, 1)
     return metrics
 

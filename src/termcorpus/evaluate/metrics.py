@@ -15,6 +15,7 @@ are compared after removing one trailing newline (the Enter that submits a comma
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
@@ -72,21 +73,49 @@ def _rate(num: float, den: float) -> float:
     return round(num / den, DIGITS) if den else 0.0
 
 
-def summarize(tasks: Sequence[Task], results: Sequence[EpisodeResult]) -> dict[str, object]:
-    """Metrics of one agent on one set; ``tasks[i]`` is the task of ``results[i]``.
+def _cells(counts: dict[str, list[int]], trials: int) -> dict[str, dict[str, float]]:
+    return {k: {"n": c[0] // trials, "success_rate": _rate(c[1], c[0])} for k, c in sorted(counts.items())}
 
+
+def success_stats(rates: Sequence[float]) -> tuple[float, float]:
+    """``(mean, standard error of the mean)`` of per-trial success rates (stderr 0 for one trial)."""
+    k = len(rates)
+    mean = sum(rates) / k
+    if k < 2:
+        return mean, 0.0
+    var = sum((r - mean) ** 2 for r in rates) / (k - 1)
+    return mean, math.sqrt(var / k)
+
+
+def summarize(
+    tasks: Sequence[Task], results: Sequence[EpisodeResult], *, trials: int = 1, sampled: bool = False
+) -> dict[str, object]:
+    """Metrics of one agent on one set.
+
+    ``results`` holds ``trials`` runs of the tasks, trial after trial: ``results[k * len(tasks) +
+    i]`` is run ``k`` of ``tasks[i]``. ``success_rate`` is the mean over trials of each trial's
+    success rate and ``success_stderr`` its standard error (``success_by_trial`` lists the trial
+    rates when there are several). With one trial the stderr is 0.0 for greedy decoding (a rerun
+    gives the same replies) and ``None`` when ``sampled`` (unknown: run more trials). Every other
+    rate pools all episodes; ``n`` counts tasks, ``context_ended`` episodes. ``by_domain`` and
+    ``by_skill`` give ``{n tasks, success_rate}``; a task counts once under each of its skills.
     An empty set reports only ``n: 0`` (no rates: there is nothing to divide by).
     """
-    if len(tasks) != len(results):
-        raise ValueError(f"{len(tasks)} tasks but {len(results)} results")
-    n = len(results)
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1, got {trials}")
+    if len(tasks) * trials != len(results):
+        raise ValueError(f"{len(tasks)} tasks x {trials} trials but {len(results)} results")
+    n = len(tasks)
     if n == 0:
         return {"n": 0}
-    passed = reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = 0
+    reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = 0
+    per_trial = [0] * trials
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for task, res in zip(tasks, results):
+    by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for k, res in enumerate(results):
+        task = tasks[k % n]
         tr = res.trajectory
-        passed += tr.passed
+        per_trial[k // n] += tr.passed
         reward += tr.reward
         turns_total += len(tr.turns)
         parsed += sum(t.action is not None for t in tr.turns)
@@ -97,19 +126,30 @@ def summarize(tasks: Sequence[Task], results: Sequence[EpisodeResult]) -> dict[s
         ctx += res.context_ended
         by_domain[task.domain][0] += 1
         by_domain[task.domain][1] += tr.passed
-    return {
+        for skill in sorted(set(task.skills)):
+            by_skill[skill][0] += 1
+            by_skill[skill][1] += tr.passed
+    episodes = n * trials
+    mean, stderr = success_stats([p / n for p in per_trial])
+    out: dict[str, object] = {
         "n": n,
-        "success_rate": _rate(passed, n),
-        "mean_reward": _rate(reward, n),
-        "valid_json_rate": _rate(parsed, turns_total),
-        "trace_match": _rate(exact, n),
-        "turn_match_rate": _rate(turn_hits, turn_den),
-        "mean_turns": _rate(turns_total, n),
-        "context_ended": ctx,
-        "by_domain": {
-            d: {"n": c[0], "success_rate": _rate(c[1], c[0])} for d, c in sorted(by_domain.items())
-        },
+        "trials": trials,
+        "success_rate": round(mean, DIGITS),
+        "success_stderr": None if (sampled and trials == 1) else round(stderr, DIGITS),
     }
+    if trials > 1:
+        out["success_by_trial"] = [_rate(p, n) for p in per_trial]
+    out.update({
+        "mean_reward": _rate(reward, episodes),
+        "valid_json_rate": _rate(parsed, turns_total),
+        "trace_match": _rate(exact, episodes),
+        "turn_match_rate": _rate(turn_hits, turn_den),
+        "mean_turns": _rate(turns_total, episodes),
+        "context_ended": ctx,
+        "by_domain": _cells(by_domain, trials),
+        "by_skill": _cells(by_skill, trials),
+    })
+    return out
 
 
 PLOT_COLUMNS = ("domain", "agent", "set", "success_rate")

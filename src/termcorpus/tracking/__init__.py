@@ -294,9 +294,12 @@ def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: Tracki
 
 
 def _headline(metrics: dict[str, Any]) -> float:
-    """Fine-tuned success rate averaged over the evaluation sets."""
+    """Fine-tuned success averaged over held-out variants and held-out families (the champion's score)."""
     ft = metrics.get("finetuned", {})
-    rates = [v["success_rate"] for v in ft.values() if isinstance(v, dict) and "success_rate" in v]
+    core = ("heldout_variants", "heldout_families")
+    rates = [ft[k]["success_rate"] for k in core if isinstance(ft.get(k), dict) and "success_rate" in ft[k]]
+    if not rates:  # other layouts: every set that reports a success rate
+        rates = [v["success_rate"] for v in ft.values() if isinstance(v, dict) and "success_rate" in v]
     return sum(rates) / len(rates) if rates else 0.0
 
 
