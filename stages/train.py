@@ -1,7 +1,13 @@
 """DVC stage `train`: train the terminal agent on the curated corpus and register it.
 
     python stages/train.py --corpus data/corpus --out models/terminal-agent \
-        --metrics metrics/train.json --plots plots/train_loss.csv
+        --metrics metrics/train.json --plots plots/train_loss.csv --live dvclive/train
+
+Step checkpoints go to ``train.resume_dir`` (default models/.resume/terminal-agent): not a DVC
+out on purpose, because DVC deletes a stage's outs before rerunning it. A run killed mid-way (or
+a ``dvc repro`` after a crash) resumes from the newest compatible checkpoint there.
+dvclive logs the loss per log point and the final metrics into ``--live`` (declared as metrics
+and plots in dvc.yaml); it writes no dvc.yaml, makes no experiment commit and no report.
 
 Also runs under `accelerate launch --config_file configs/accelerate/<setup>.yaml stages/train.py ...`;
 only the main process writes the metrics, the plot and the MLflow run.
@@ -33,6 +39,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="Write the checkpoint into this directory.")
     ap.add_argument("--metrics", type=Path, required=True, help="Write the training metrics JSON here.")
     ap.add_argument("--plots", type=Path, required=True, help="Write the loss curve CSV (step,loss) here.")
+    ap.add_argument("--live", type=Path, default=None, help="Log loss and metrics with dvclive into this directory.")
     args = ap.parse_args()
 
     params = load_section("train", "params.yaml")
@@ -43,14 +50,41 @@ def main() -> None:
     from termcorpus.records import write_json
     from termcorpus.train.loop import train, update_meta
 
-    result = train(corpus_dir=args.corpus, out_dir=args.out, params=params)
-
     from accelerate import PartialState
 
-    if not PartialState().is_main_process:
+    main_process = PartialState().is_main_process
+    live = None
+    if args.live is not None and main_process:
+        from dvclive import Live
+
+        # save_dvc_exp/dvcyaml off: dvclive must neither commit an experiment nor rewrite dvc.yaml;
+        # the directory is declared there by hand. A fresh Live empties it, and train() replays
+        # the loss points restored from a checkpoint, so a resumed run logs the whole curve.
+        live = Live(dir=str(args.live), save_dvc_exp=False, dvcyaml=None, report=None, monitor_system=False)
+
+    def on_log(step: int, loss: float) -> None:
+        live.step = step
+        live.log_metric("loss", loss)
+        live.next_step()
+
+    result = train(
+        corpus_dir=args.corpus,
+        out_dir=args.out,
+        params=params,
+        checkpoint_dir=Path(params.resume_dir) if params.resume_dir else None,
+        on_log=on_log if live is not None else None,
+    )
+
+    if not main_process:
         return
     metrics = result.metrics()
     write_json(args.metrics, metrics)
+    if live is not None:
+        # Deterministic keys only in the dvclive summary (tokens_per_sec is a timing).
+        for k, v in sorted(metrics.items()):
+            if v is not None and k != "tokens_per_sec":
+                live.log_metric(k, v, plot=False)
+        live.end()
     write_loss_csv(args.plots, result.loss_curve)
     info = log_training_run(
         model_dir=args.out,

@@ -5,7 +5,7 @@ reference. A second workspace is killed with SIGKILL at seeded random times (the
 alone, or its whole process group, like a crashed job), started again each time, and finally
 allowed to finish: its trajectories.jsonl and metrics must equal the reference byte for byte, with
 every task exactly once, no journal left over, and no process of a killed run left alive.
-Train resume is checked separately (it is not implemented yet: xfail).
+Train resume is checked the same way at the end (SIGKILL after a step checkpoint, rerun, same loss).
 """
 
 from __future__ import annotations
@@ -183,19 +183,80 @@ def test_journal_cut_mid_line_is_resumed_without_loss(reference, tmp_path):
     assert len({json.loads(x)["task_id"] for x in got}) == 6
 
 
-@pytest.mark.xfail(strict=False, reason="train resume not implemented")
-def test_train_resumes_from_checkpoint():
-    """Training killed mid-run and restarted must continue from its last checkpoint.
+# A tiny training run driven through train() in a child process: params as JSON in argv[1],
+# corpus, out dir and checkpoint dir after it; prints the result as JSON on stdout.
+TRAIN_DRIVER = """
+import json, sys
+from pathlib import Path
+import torch
+torch.set_num_threads(1)
+from termcorpus.params import TrainParams
+from termcorpus.train.loop import train
+params = TrainParams(**json.loads(sys.argv[1]))
+ckpt = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+r = train(corpus_dir=Path(sys.argv[2]), out_dir=Path(sys.argv[3]), params=params, checkpoint_dir=ckpt, progress=False)
+print(json.dumps({"loss_curve": r.loss_curve, "final_loss": r.final_loss, "val_loss": r.val_loss,
+                  "resumed_from_step": r.resumed_from_step}))
+"""
+TRAIN_PARAMS = {
+    "vocab_size": 320, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1, "head_dim": 16,
+    "intermediate_size": 64, "max_seq_len": 512, "batch_size": 2, "max_steps": 48, "warmup_steps": 2,
+    "log_every": 5, "lr": 3e-3, "register_model": False, "save_every": 4, "keep_checkpoints": 2,
+}
 
-    Today ``train()`` writes one checkpoint at the end and has no resume argument, so a killed
-    run starts over. Read from the source (importing the loop costs seconds of torch import).
-    Once resume lands, replace this with: train N steps in a subprocess, SIGKILL it after a
-    step checkpoint, rerun with resume, and compare the loss curve and weights with an
-    uninterrupted run.
-    """
-    import ast
 
-    tree = ast.parse((REPO / "src/termcorpus/train/loop.py").read_text(encoding="utf-8"))
-    train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
-    names = {a.arg for a in train.args.args + train.args.kwonlyargs}
-    assert names & {"resume", "resume_from", "resume_from_checkpoint"}, "train() takes no resume argument"
+def _train_argv(corpus: Path, out: Path, ckpt: Path | None = None) -> list[str]:
+    argv = [sys.executable, "-c", TRAIN_DRIVER, json.dumps(TRAIN_PARAMS), str(corpus), str(out)]
+    return argv + ([str(ckpt)] if ckpt else [])
+
+
+def _train_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.mark.slow
+def test_train_sigkilled_after_a_checkpoint_resumes_to_the_same_loss_and_weights(tmp_path):
+    """kill -9 a training run right after a seeded random step checkpoint appears, rerun it, and
+    get the uninterrupted run's loss curve and weights bit for bit (CPU, same seed)."""
+    import importlib.util
+
+    from safetensors.torch import load_file
+    import torch
+
+    spec = importlib.util.spec_from_file_location("train_synth", REPO / "tests/train/conftest.py")
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    corpus = synth.save_corpus(tmp_path / "corpus", synth.make_rows(48, seed=1), synth.make_rows(8, seed=2))
+
+    ref = subprocess.run(_train_argv(corpus, tmp_path / "ref"), env=_train_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    ref_res = json.loads(ref.stdout.strip().splitlines()[-1])
+
+    ckpt = tmp_path / "resume"
+    kill_at = random.Random(KILL_SEED).choice(range(8, 33, 4))  # a save step well before the end
+    proc = subprocess.Popen(_train_argv(corpus, tmp_path / "run", ckpt), env=_train_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (ckpt / f"step-{kill_at:06d}").is_dir():
+            assert proc.poll() is None, "training ended before the kill point"
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (tmp_path / "run" / "model.safetensors").exists()  # it really died before the end
+
+    again = subprocess.run(_train_argv(corpus, tmp_path / "run", ckpt), env=_train_env(), capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    res = json.loads(again.stdout.strip().splitlines()[-1])
+    assert res["resumed_from_step"] >= kill_at
+    assert res["loss_curve"] == ref_res["loss_curve"] and res["final_loss"] == ref_res["final_loss"]
+    assert res["val_loss"] == ref_res["val_loss"]
+    wa, wb = load_file(tmp_path / "ref" / "model.safetensors"), load_file(tmp_path / "run" / "model.safetensors")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)

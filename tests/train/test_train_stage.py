@@ -34,7 +34,7 @@ def _stage(cwd: Path, corpus: Path) -> subprocess.CompletedProcess:
     env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
         [sys.executable, str(REPO / "stages/train.py"), "--corpus", str(corpus), "--out", "models/terminal-agent",
-         "--metrics", "metrics/train.json", "--plots", "plots/train_loss.csv"],
+         "--metrics", "metrics/train.json", "--plots", "plots/train_loss.csv", "--live", "dvclive/train"],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )
 
@@ -49,7 +49,7 @@ def _params(tmp_path: Path, **train: object) -> None:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
-    _params(tmp_path)
+    _params(tmp_path, save_every=3)
     proc = _stage(tmp_path, small_corpus)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics/train.json").read_text())
@@ -62,6 +62,22 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     meta = json.loads((tmp_path / "models/terminal-agent/termcorpus.json").read_text())
     assert meta["run_id"] and meta["model_version"] == "1" and meta["registered_model"] == "terminal-agent"
     assert (tmp_path / "models/terminal-agent/model.safetensors").exists()
+
+    # dvclive: the loss per log point and the final metrics, in the declared directory only.
+    live = tmp_path / "dvclive/train"
+    lines = (live / "plots/metrics/loss.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == ["step", "loss"] and [x.split("\t")[0] for x in lines[1:]] == ["3", "6"]
+    summary = json.loads((live / "metrics.json").read_text())
+    assert summary["final_loss"] == metrics["final_loss"] and "tokens_per_sec" not in summary
+    assert sorted(p.name for p in live.iterdir()) == ["metrics.json", "plots"]
+    # Step checkpoints went to the resume dir (not an out), newest two kept.
+    assert [p.name for p in sorted((tmp_path / "models/.resume/terminal-agent").iterdir())] == [
+        "step-000003", "step-000006"
+    ]
+    # Nothing undeclared beside the outs, the metrics and the MLflow store.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dvclive", "metrics", "mlflow.db", "mlruns", "models", "params.yaml", "plots"
+    ]
 
 
 def test_stage_bad_param_is_one_line_and_exit_2(small_corpus, tmp_path):

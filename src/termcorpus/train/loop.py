@@ -1,4 +1,4 @@
-"""The training loop: tokenizer, model, assistant-only loss, AdamW + cosine, one checkpoint.
+"""The training loop: tokenizer, model, assistant-only loss, AdamW + cosine, resumable checkpoints.
 
 Runs unchanged on one CPU process, under ``accelerate launch`` (DDP on CPUs or GPUs, FSDP) and
 on one GPU: Accelerate picks the device and wraps the model; the batch order is computed the same
@@ -7,6 +7,12 @@ on every process from the seed, and each process takes its own slice of every gl
 Determinism: on CPU the same corpus, params and process count give the same loss curve and the
 same weights. The checkpoint and its ``termcorpus.json`` hold no timestamps or timings (those go
 to the metrics only).
+
+Resume: with a ``checkpoint_dir``, every ``params.save_every`` steps the weights, optimizer,
+scheduler, RNG and loop state (step, rows taken from the batch stream, loss window and curve) are
+saved (see ``checkpoints.py``). A run that finds a compatible checkpoint there continues from it:
+the row stream is fast-forwarded by the rows already trained on, so the batches, the loss curve
+and the final weights equal those of an uninterrupted run (bitwise on CPU).
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import hashlib
 import json
 import math
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -28,6 +35,7 @@ from termcorpus.errors import ConfigError, DataError
 from termcorpus.params import TrainParams, as_dict
 from termcorpus.records import write_json
 from termcorpus.runtime import dvc_md5
+from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
 from termcorpus.train.model import build_tiny, count_params, is_preset, load_pretrained
 from termcorpus.train.tokenizer import train_tokenizer
@@ -56,6 +64,7 @@ class TrainResult:
     base_model: str
     corpus_digest: str
     num_processes: int = 1
+    resumed_from_step: int = 0  # 0: started fresh
 
     def metrics(self) -> dict[str, float | int | None]:
         return {
@@ -89,22 +98,48 @@ def _empty_out_dir(out_dir: Path) -> None:
     out_dir.mkdir(parents=True)
 
 
+# Packing looks this many examples ahead for ones that fill a row's tail. Greedy packing of
+# consecutive episodes left ~9% of the batch as padding (measured on ~200-token episodes, seq 512,
+# bench/bench_train.py); this look-ahead leaves ~4%, and an example still enters a row within
+# this many rows of its place in the (curriculum) order, because each row starts with the oldest.
+PACK_LOOKAHEAD = 64
+
+
 def _row_stream(examples: Sequence[D.Example], seed: int, max_seq_len: int, packing: bool) -> Iterator[list[D.Example]]:
-    """Training rows forever: one example per row, or consecutive examples packed to max_seq_len."""
+    """Training rows forever: one example per row, or examples packed up to max_seq_len.
+
+    Packed rows start with the oldest waiting example, then take the largest waiting example that
+    still fits, until none does. Deterministic: a pure function of (examples, seed), so a resumed
+    run can fast-forward it.
+    """
     stream = D.index_stream(len(examples), seed)
     if not packing:
         for i in stream:
             yield [examples[i]]
         return
-    row: list[D.Example] = []
-    used = 0
-    for i in stream:
-        e = examples[i]
-        if row and used + len(e.input_ids) > max_seq_len:
-            yield row
-            row, used = [], 0
-        row.append(e)
-        used += len(e.input_ids)
+    waiting: list[D.Example] = []
+
+    def refill() -> None:
+        while len(waiting) < PACK_LOOKAHEAD:
+            waiting.append(examples[next(stream)])
+
+    while True:
+        refill()
+        row = [waiting.pop(0)]
+        room = max_seq_len - len(row[0].input_ids)
+        while True:
+            refill()
+            best = -1
+            for j, e in enumerate(waiting):
+                n = len(e.input_ids)
+                if n <= room and (best < 0 or n > len(waiting[best].input_ids)):
+                    best = j
+            if best < 0:
+                break
+            e = waiting.pop(best)
+            row.append(e)
+            room -= len(e.input_ids)
+        yield row
 
 
 def _collate(rows: list[list[D.Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
@@ -180,12 +215,37 @@ def _reset_single_process_state() -> None:
         AcceleratorState._reset_state()
 
 
-def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: bool = True) -> TrainResult:
-    """Train on ``corpus_dir`` and save the checkpoint (weights, tokenizer, termcorpus.json) in ``out_dir``."""
+def _check_checkpoint_dir(checkpoint_dir: Path, out_dir: Path) -> None:
+    c, o = checkpoint_dir.resolve(), out_dir.resolve()
+    if c == o or o in c.parents or c in o.parents:
+        raise ConfigError(
+            f"checkpoint directory {checkpoint_dir} and output directory {out_dir} must not contain each other "
+            "(the output is emptied before training; set 'train.resume_dir' elsewhere)"
+        )
+
+
+def train(
+    *,
+    corpus_dir: Path,
+    out_dir: Path,
+    params: TrainParams,
+    checkpoint_dir: Path | None = None,
+    on_log: Callable[[int, float], None] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train on ``corpus_dir`` and save the checkpoint (weights, tokenizer, termcorpus.json) in ``out_dir``.
+
+    ``checkpoint_dir``: where step checkpoints go every ``params.save_every`` steps and where a
+    killed run resumes from (None: neither). ``on_log(step, loss)`` is called on the main process
+    for every loss log point, including those restored from a checkpoint.
+    """
     from accelerate import Accelerator
     from accelerate.utils import gather_object, set_seed
 
     corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        _check_checkpoint_dir(checkpoint_dir, out_dir)
     _reset_single_process_state()
     # cpu=True when torch sees no GPU: without it, ranks started by torchrun on a CPU-only
     # machine each fall back to a lone single process instead of joining one gloo group.
@@ -211,6 +271,31 @@ def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: boo
         if len(set(digests)) != 1:
             raise RuntimeError("processes learned different tokenizers; BPE training is not deterministic here")
     pad_id = tokenizer.pad_token_id
+    corpus_digest = dvc_md5(corpus_dir)
+    run_digest = C.params_digest(params)
+    tok_digest = _tokenizer_digest(tokenizer)
+    resume_from: Path | None = None
+    if checkpoint_dir is not None:
+        if accelerator.is_main_process:
+            C.find_resumable(
+                checkpoint_dir, params_digest=run_digest, corpus_digest=corpus_digest,
+                num_processes=accelerator.num_processes,
+            )
+        accelerator.wait_for_everyone()
+        resume_from = C.find_resumable(
+            checkpoint_dir, params_digest=run_digest, corpus_digest=corpus_digest,
+            num_processes=accelerator.num_processes, sweep=False,
+        )
+    if resume_from is not None:
+        meta = C.read_meta(resume_from)
+        if meta.get("tokenizer_digest") != tok_digest:
+            raise DataError(
+                "the tokenizer learned now differs from the checkpoint's although params and corpus match; "
+                "delete the checkpoint directory to start over",
+                where=str(resume_from),
+            )
+        # Before prepare(): the wrapped (DDP/FSDP) model then starts from these exact weights.
+        C.load_weights(model, resume_from)
 
     train_enc = D.encode_split(tokenizer, corpus["train"], params.max_seq_len)
     val_enc = D.encode_split(tokenizer, corpus["validation"], params.max_seq_len)
@@ -225,7 +310,6 @@ def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: boo
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         _empty_out_dir(out_dir)
-    corpus_digest = dvc_md5(corpus_dir)
 
     n_params = count_params(model)
     model.train()
@@ -240,15 +324,32 @@ def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: boo
     rows = _row_stream(train_enc.examples, params.seed, params.max_seq_len, params.packing)
     nproc, rank = accelerator.num_processes, accelerator.process_index
     bs = params.batch_size
-    loss_curve: list[tuple[int, float]] = []
-    window = torch.zeros(2, dtype=torch.float64, device=accelerator.device)  # loss sum, steps
-    tokens = 0  # real (non-pad) tokens this process trained on
+    state = C.LoopState(step=0, rows_consumed=0, tokens=0, window=[0.0, 0.0])
+    if resume_from is not None:
+        state = C.load_step(accelerator, optimizer, scheduler, resume_from)
+        # The row stream is a pure function of (examples, seed): skipping the rows already
+        # trained on puts it exactly where the killed run was.
+        for _ in range(state.rows_consumed):
+            next(rows)
+        if accelerator.is_main_process:
+            print(f"train: resuming from {resume_from} (step {state.step}/{params.max_steps})", file=sys.stderr)
+    resumed_from_step = state.step
+    loss_curve: list[tuple[int, float]] = list(state.loss_curve)
+    if on_log is not None and accelerator.is_main_process:
+        for s_, v_ in loss_curve:
+            on_log(s_, v_)
+    # loss sum, steps since the last log point
+    window = torch.tensor(state.window, dtype=torch.float64, device=accelerator.device)
+    tokens_before = state.tokens
+    tokens = 0  # real (non-pad) tokens this process trained on in this session
+    rows_per_step = params.grad_accum * bs * nproc
+    save_every = params.save_every if checkpoint_dir is not None else 0
     bar = tqdm(
-        total=params.max_steps, desc="train", unit="step", dynamic_ncols=True,
+        total=params.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True,
         disable=None if (progress and accelerator.is_main_process) else True,
     )
     t0 = time.perf_counter()
-    for step in range(1, params.max_steps + 1):
+    for step in range(state.step + 1, params.max_steps + 1):
         step_loss = 0.0
         for micro in range(params.grad_accum):
             global_rows = [next(rows) for _ in range(bs * nproc)]
@@ -274,17 +375,40 @@ def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: boo
             loss_curve.append((step, value))
             window.zero_()
             bar.set_postfix(loss=f"{value:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if on_log is not None and accelerator.is_main_process:
+                on_log(step, value)
         bar.update(1)
+        if save_every and step % save_every == 0:
+            snap = C.LoopState(
+                step=step, rows_consumed=step * rows_per_step, tokens=tokens_before + tokens,
+                window=[float(x) for x in window.tolist()], loss_curve=list(loss_curve),
+            )
+            C.save_step(
+                accelerator, model, optimizer, scheduler, checkpoint_dir, snap,
+                meta={
+                    "step": step,
+                    "max_steps": params.max_steps,
+                    "loss": loss_curve[-1][1] if loss_curve else None,
+                    "params_digest": run_digest,
+                    "corpus_digest": corpus_digest,
+                    "tokenizer_digest": tok_digest,
+                    "num_processes": nproc,
+                },
+                keep=params.keep_checkpoints,
+            )
     bar.close()
     seconds = time.perf_counter() - t0
-    total_tokens = int(accelerator.reduce(torch.tensor([tokens], device=accelerator.device), reduction="sum").item())
+    session_tokens = int(accelerator.reduce(torch.tensor([tokens], device=accelerator.device), reduction="sum").item())
+    total_tokens = int(
+        accelerator.reduce(torch.tensor([tokens_before + tokens], device=accelerator.device), reduction="sum").item()
+    )
 
     val_loss = _validation_loss(accelerator, model, val_enc.examples, params.batch_size, pad_id)
     result = TrainResult(
         loss_curve=loss_curve,
         final_loss=loss_curve[-1][1],
         val_loss=val_loss,
-        tokens_per_sec=total_tokens / seconds if seconds > 0 else 0.0,
+        tokens_per_sec=session_tokens / seconds if seconds > 0 else 0.0,
         train_tokens=total_tokens,
         train_seconds=seconds,
         n_params=n_params,
@@ -297,6 +421,7 @@ def train(*, corpus_dir: Path, out_dir: Path, params: TrainParams, progress: boo
         base_model=params.model,
         corpus_digest=corpus_digest,
         num_processes=nproc,
+        resumed_from_step=resumed_from_step,
     )
     save_checkpoint(accelerator, model, tokenizer, out_dir, result, params)
     return result

@@ -1,0 +1,225 @@
+"""Benchmark of the training loop: tokens/s of train() against a plain PyTorch loop, and packing.
+
+    python -m bench.bench_train [--steps 60] [--reps 2] [--threads 1] [--write]
+
+* throughput: ``train()`` (Accelerate, assistant-only loss, AdamW + cosine, grad clipping, loss
+  logging, step checkpoints off) against a plain PyTorch loop in the same process on the same
+  model (the tiny preset built from the same tokenizer and seed), the same batches (the same row
+  stream and collator), AdamW, ``torch.autocast(bfloat16)``, grad clipping. Both count real
+  (non-pad) tokens over the loop only (no tokenizer training, validation or saving). Runs
+  alternate (plain, ours, ours, plain, ...) so machine load and warm caches favour neither; the median is reported.
+  Goal: ours >= 0.9x the plain loop.
+* packing: the share of real (non-pad) token positions in the batches the loop trains on, padded
+  (one episode per row, padded to the longest in the batch) against packed (consecutive episodes
+  concatenated up to ``max_seq_len``). Goal: >= 95% packed.
+
+The corpus is the synthetic Terminus-2 episodes of the train tests (tests/train/conftest.py),
+~130-220 tokens each: the shape of the real corpus, without running the pipeline first.
+``--write`` replaces the "train" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import importlib.util
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "RESULTS.md"
+GOAL_RATIO = 0.9
+GOAL_PACKED = 0.95
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} at start")
+
+
+def _synth():
+    spec = importlib.util.spec_from_file_location("train_synth", REPO / "tests/train/conftest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _params(steps: int, packing: bool):
+    from termcorpus.params import TrainParams
+
+    # The params.yaml model and batch shape; a short run, no checkpoints, no registry.
+    return dataclasses.replace(
+        TrainParams(), max_steps=steps, warmup_steps=5, log_every=10, packing=packing, register_model=False,
+        save_every=0,
+    )
+
+
+def plain_loop(corpus: Path, params) -> tuple[float, int]:
+    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s, tokens)."""
+    import torch
+
+    from termcorpus.train import data as D
+    from termcorpus.train.loop import _collate, _lr_lambda, _param_groups, _row_stream
+    from termcorpus.train.model import build_tiny
+    from termcorpus.train.tokenizer import train_tokenizer
+
+    torch.manual_seed(params.seed)
+    chats = D.load_corpus(corpus)["train"]
+    tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
+    model = build_tiny(params, tok)
+    model.train()
+    enc = D.encode_split(tok, chats, params.max_seq_len)
+    opt = torch.optim.AdamW(_param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(params.warmup_steps, params.max_steps))
+    rows = _row_stream(enc.examples, params.seed, params.max_seq_len, params.packing)
+    tokens = 0
+    t0 = time.perf_counter()
+    for _ in range(params.max_steps):
+        batch_rows = [next(rows) for _ in range(params.batch_size)]
+        batch = _collate(batch_rows, tok.pad_token_id, params.packing)
+        tokens += sum(len(e.input_ids) for r in batch_rows for e in r)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.bf16):
+            loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+    seconds = time.perf_counter() - t0
+    return tokens / seconds, tokens
+
+
+def ours(corpus: Path, params, tmp: Path) -> tuple[float, int]:
+    from termcorpus.train.loop import train
+
+    r = train(corpus_dir=corpus, out_dir=tmp / "out", params=params, progress=False)
+    return r.tokens_per_sec, r.train_tokens
+
+
+def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float]:
+    """Real-token share of the batches the loop would train on, padded and packed."""
+    from termcorpus.train import data as D
+    from termcorpus.train.loop import _collate, _row_stream
+    from termcorpus.train.tokenizer import train_tokenizer
+
+    chats = D.load_corpus(corpus)["train"]
+    tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
+    enc = D.encode_split(tok, chats, params.max_seq_len)
+    out = {}
+    for packing in (False, True):
+        rows = _row_stream(enc.examples, params.seed, params.max_seq_len, packing)
+        real = slots = 0
+        for _ in range(n_batches):
+            batch_rows = [next(rows) for _ in range(params.batch_size)]
+            ids = _collate(batch_rows, tok.pad_token_id, packing)["input_ids"]
+            real += sum(len(e.input_ids) for r in batch_rows for e in r)
+            slots += ids.numel()
+        out["packed" if packing else "padded"] = real / slots
+    out["mean_episode_tokens"] = sum(len(e.input_ids) for e in enc.examples) / len(enc.examples)
+    return out
+
+
+def bench(steps: int, reps: int, n_train: int) -> dict[str, object]:
+    synth = _synth()
+    res: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as d:
+        tmp = Path(d)
+        corpus = synth.save_corpus(tmp / "corpus", synth.make_rows(n_train, seed=1), synth.make_rows(16, seed=2))
+        for packing in (False, True):
+            params = _params(steps, packing)
+            plain_rates, our_rates = [], []
+            for i in range(reps):
+                # Swap which loop goes first every rep: the second run of a pair finds warmer caches.
+                for which in (("plain", "ours") if i % 2 == 0 else ("ours", "plain")):
+                    if which == "plain":
+                        plain_rates.append(plain_loop(corpus, params)[0])
+                    else:
+                        our_rates.append(ours(corpus, params, tmp / f"run{i}")[0])
+                print(f"packing={packing} rep {i}: plain {plain_rates[-1]:,.0f} tok/s, ours {our_rates[-1]:,.0f} tok/s",
+                      flush=True)
+            res["packed" if packing else "padded"] = (statistics.median(plain_rates), statistics.median(our_rates))
+        res["share"] = packing_share(corpus, _params(steps, False))
+    return res
+
+
+def _section(command: str, machine: str, r: dict, steps: int, reps: int, threads: int) -> str:
+    share = r["share"]
+    lines = [
+        "## train",
+        "",
+        f"Command: `{command}` (date {datetime.date.today().isoformat()}; machine: {machine}; "
+        f"torch threads {threads}).",
+        "",
+        f"Model: the params.yaml tiny Qwen3 preset (d_model 128, 4 layers, seq 512, batch 4, bf16 autocast); "
+        f"{steps} optimizer steps per run, median of {reps} alternating runs each.",
+        "",
+        "| batches | plain PyTorch loop tok/s (same run) | train() tok/s | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for key in ("padded", "packed"):
+        plain, our = r[key]
+        lines.append(f"| {key} | {plain:,.0f} | {our:,.0f} | {our / plain:.3f}x |")
+    lines += [
+        "",
+        f"Goal: train() >= {GOAL_RATIO}x the plain loop. Real (non-pad) token share of the batches "
+        f"(mean episode {share['mean_episode_tokens']:.0f} tokens, max_seq_len 512): "
+        f"padded {share['padded']:.1%}, packed {share['packed']:.1%} (goal >= {GOAL_PACKED:.0%} packed).",
+        "Packing fills a row's tail with the largest of the next 64 waiting episodes that fits "
+        "(`loop.PACK_LOOKAHEAD`); plain consecutive packing left ~91% here. Both loops run on the same "
+        "batches, so the ratio measures loop overhead (Accelerate, logging, bookkeeping), not layout.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the '## train' section, leaving other sections as they are."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(r"^## train\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    path.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=60, help="Optimizer steps per timed run.")
+    ap.add_argument("--reps", type=int, default=2, help="Alternating runs of each loop per batch layout.")
+    ap.add_argument("--threads", type=int, default=1, help="Torch intra-op threads (0: torch's default).")
+    ap.add_argument("--train-episodes", type=int, default=400, help="Synthetic training episodes in the corpus.")
+    ap.add_argument("--write", action="store_true", help="Write the results into bench/RESULTS.md.")
+    args = ap.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    machine = _machine()
+    print(f"machine: {machine}", flush=True)
+    r = bench(args.steps, args.reps, args.train_episodes)
+    for key in ("padded", "packed"):
+        plain, our = r[key]
+        print(f"{key}: plain {plain:,.0f} tok/s, train() {our:,.0f} tok/s, ratio {our / plain:.3f}x (goal >= {GOAL_RATIO}x)")
+    s = r["share"]
+    print(f"real-token share: padded {s['padded']:.1%}, packed {s['packed']:.1%} (goal >= {GOAL_PACKED:.0%})")
+    if args.write:
+        cmd = ("python -m bench.bench_train " + " ".join(sys.argv[1:])).strip()
+        write_section(_section(cmd, machine, r, args.steps, args.reps, torch.get_num_threads()))
+        print(f"wrote {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
