@@ -94,7 +94,7 @@ def plain_loop(corpus: Path, params) -> tuple[float, int]:
         batch = _collate(batch_rows, tok.pad_token_id, params.packing)
         tokens += sum(len(e.input_ids) for r in batch_rows for e in r)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.bf16):
-            loss = model(**batch).loss
+            loss = model(**batch, use_cache=False).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

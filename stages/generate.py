@@ -36,7 +36,7 @@ def main() -> None:
     result = generate_tasks(
         seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
         skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
-        domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks,
+        domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
     )
     elapsed = time.perf_counter() - start
     gate_metrics: dict[str, object] = {"enabled": False}

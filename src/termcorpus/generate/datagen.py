@@ -296,12 +296,15 @@ def gen_auth_log(rng: random.Random, avoid: frozenset[str], *, n: int, failed: i
     return "\n".join(lines) + "\n"
 
 
-def gen_kv(rng: random.Random, avoid: frozenset[str], *, keys: list, sep: str = "=") -> str:
-    """``key<sep>value`` config lines for the given keys (values: numbers or words)."""
+def gen_kv(rng: random.Random, avoid: frozenset[str], *, keys: list, sep: str = "=", shuffle: bool = False) -> str:
+    """``key<sep>value`` config lines for the given keys (values: numbers or words); with
+    ``shuffle`` the lines come in random order (so a key's position is not part of the template)."""
     out = []
     for key in keys:
         val = str(rng.randint(1, 9999)) if rng.random() < 0.5 else _filler(rng, NOUNS, avoid)
         out.append(f"{key}{sep}{val}")
+    if shuffle:
+        rng.shuffle(out)
     return "\n".join(out) + "\n"
 
 
@@ -431,6 +434,592 @@ def gen_signal(rng: random.Random, *, n: int, tname: str = "t", vname: str = "v"
     return "\n".join(out) + "\n"
 
 
+# --- generators added for the second batch of seeds (data/seeds/*_2.yaml) -----------------------
+
+# Importable standard-library modules of Debian's python3 (no python3-venv/-tk/-dev needed).
+STDLIB_MODULES: tuple[str, ...] = tuple(
+    """
+    json csv re math random string textwrap difflib heapq bisect fractions decimal statistics
+    itertools functools operator collections pathlib glob shutil tempfile hashlib hmac secrets
+    base64 binascii struct array queue sched calendar datetime zlib gzip bz2 lzma zipfile tarfile
+    sqlite3 uuid ipaddress html copy pprint enum dataclasses typing argparse logging getpass
+    platform locale shlex fnmatch configparser tomllib
+    """.split()
+)
+_SUFFIX_SECRET = ("TOKEN", "PASSWORD", "SECRET", "API_KEY")
+_SUFFIX_PLAIN = ("HOST", "PORT", "NAME", "LEVEL", "MODE", "REGION", "USER", "TIMEOUT")
+
+
+def _distinct_words(rng: random.Random, avoid: frozenset[str], n: int, pool: tuple[str, ...] = NOUNS) -> list[str]:
+    return rng.sample([w for w in pool if w not in avoid], n)
+
+
+def gen_join_pair(rng: random.Random, avoid: frozenset[str], *, a: str, b: str, n: int, k: int) -> dict[str, str]:
+    """Two files of ``key value`` lines (space-separated, unsorted): ``a`` maps keys to users, ``b``
+    to numbers; each has ``n`` keys and exactly ``k`` keys occur in both."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    keys = _distinct_words(rng, avoid, 2 * n - k)
+    ka, kb = keys[:n], keys[:k] + keys[n:]
+    rng.shuffle(ka)
+    rng.shuffle(kb)
+    nums = rng.sample(range(10, 1000), len(kb))
+    return {a: "".join(f"{x} {rng.choice(USERS)}\n" for x in ka),
+            b: "".join(f"{x} {v}\n" for x, v in zip(kb, nums))}
+
+
+def gen_word_sets(rng: random.Random, avoid: frozenset[str], *, a: str, b: str, n: int, k: int, dups: int = 0) -> dict[str, str]:
+    """Two word lists (one word per line, unsorted) ``a`` and ``b`` of ``n`` distinct words each,
+    exactly ``k`` words in both; ``dups`` words of each list appear twice."""
+    if k > n or dups > n:
+        raise ValueError("k and dups must be <= n")
+    words = _distinct_words(rng, avoid, 2 * n - k)
+    wa, wb = words[:n], words[:k] + words[n:]
+    wa = wa + rng.sample(wa, dups)
+    wb = wb + rng.sample(wb, dups)
+    rng.shuffle(wa)
+    rng.shuffle(wb)
+    return {a: "\n".join(wa) + "\n", b: "\n".join(wb) + "\n"}
+
+
+def gen_xml_items(rng: random.Random, avoid: frozenset[str], *, n: int, include: str, tag: str = "item") -> str:
+    """An XML catalog of ``n`` ``<tag name=".." price=".." qty=".."/>`` elements with distinct
+    names, one of them named ``include`` (at a random position)."""
+    names = _distinct_words(rng, avoid, n - 1) + [include]
+    rng.shuffle(names)
+    prices = rng.sample(range(100, 10000), n)
+    out = ['<?xml version="1.0"?>', "<catalog>"]
+    for name, price in zip(names, prices):
+        out.append(f'  <{tag} name="{name}" price="{price / 100:.2f}" qty="{rng.randint(0, 500)}"/>')
+    out.append("</catalog>")
+    return "\n".join(out) + "\n"
+
+
+_CRASHES = (
+    ('int("{w}")', "ValueError"), ("{v} / 0", "ZeroDivisionError"), ('{{}}["{w}"]', "KeyError"),
+    ("[{v}][5]", "IndexError"), ('{v} + "{w}"', "TypeError"), ("{v}.{w}()", "AttributeError"),
+    ("{w}_total + {v}", "NameError"), ('open("{w}.missing")', "FileNotFoundError"),
+)
+
+
+def gen_py_crash(rng: random.Random, avoid: frozenset[str], *, n: int) -> str:
+    """A Python script of ``n`` simple top-level statements (assignments and prints) where one
+    statement at a random line (not the first) raises an exception of a random kind."""
+    names = _distinct_words(rng, avoid, n)
+    crash_at = rng.randint(2, n)
+    lines: list[str] = []
+    for i, name in enumerate(names, 1):
+        prev = names[rng.randrange(i - 1)] if i > 1 else ""
+        if i == crash_at:
+            code, _ = rng.choice(_CRASHES)
+            lines.append(f"{name} = " + code.format(v=prev, w=_filler(rng, NOUNS, avoid)))
+        elif prev and rng.random() < 0.3:
+            lines.append(f"print({prev})")
+            names[i - 1] = prev  # nothing new was defined on this line
+        elif prev and rng.random() < 0.5:
+            lines.append(f"{name} = {prev} {rng.choice('+-*')} {rng.randint(1, 9)}")
+        else:
+            lines.append(f"{name} = {rng.randint(1, 99)}")
+    return "\n".join(lines) + "\n"
+
+
+def gen_manifest(rng: random.Random, avoid: frozenset[str], *, n: int, depth: int = 3) -> str:
+    """``n`` distinct relative file paths (up to ``depth`` directories deep), one per line."""
+    out: list[str] = []
+    while len(out) < n:
+        dirs = [_filler(rng, DIRS, avoid) for _ in range(rng.randint(0, depth))]
+        path = "/".join(dirs + [f"{_filler(rng, NOUNS, avoid)}.{rng.choice(EXTS)}"])
+        if path not in out:
+            out.append(path)
+    return "\n".join(out) + "\n"
+
+
+def gen_spaced_names(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> dict[str, str]:
+    """``n`` files (flat) of which exactly ``k`` have spaces in their names (``adj noun.ext``,
+    sometimes two spaces); the others are single lowercase words."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    words = _distinct_words(rng, avoid, n)
+    files = {}
+    for i, w in enumerate(words):
+        if i < k:
+            extra = f" {_filler(rng, VERBS, avoid)}" if rng.random() < 0.3 else ""
+            name = f"{_filler(rng, ADJECTIVES, avoid)} {w}{extra}"
+        else:
+            name = w
+        files[f"{name}.{rng.choice(EXTS)}"] = " ".join(_words(rng, avoid, 4)) + "\n"
+    return dict(sorted(files.items()))
+
+
+_SYNTAX_BREAKS = (
+    lambda line: line.replace("):", ")", 1),          # def without its colon
+    lambda line: line.replace("(", "(( ", 1),          # unbalanced parenthesis
+    lambda line: line.replace("return", "return return", 1),
+)
+
+
+def gen_py_syntax(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> dict[str, str]:
+    """``n`` small Python modules, exactly ``k`` of which contain a syntax error in their
+    function definition (missing colon, unbalanced parenthesis or a doubled keyword)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    names = _distinct_words(rng, avoid, n)
+    broken = set(rng.sample(names, k))
+    files = {}
+    for w in names:
+        head = f"def {rng.choice(VERBS)}_{w}(value):"
+        body = f"    return value {rng.choice('+-*')} {rng.randint(1, 9)}"
+        if w in broken:
+            fix = rng.randrange(len(_SYNTAX_BREAKS))
+            if fix == 2:
+                body = _SYNTAX_BREAKS[2](body)
+            else:
+                head = _SYNTAX_BREAKS[fix](head)
+        files[f"{w}.py"] = "\n".join([f'"""The {w} helpers."""', "", "", head, body, ""])
+    return dict(sorted(files.items()))
+
+
+def gen_messy(rng: random.Random, avoid: frozenset[str], *, n: int, blank: int = 0, comments: int = 0,
+              trailing: int = 0, spaces: int = 0) -> str:
+    """``n`` lines of 2-4 words plus ``blank`` empty lines and ``comments`` lines starting with
+    '#'; ``trailing`` content lines end in spaces/tabs; ``spaces`` lines have runs of spaces."""
+    if trailing > n or spaces > n:
+        raise ValueError("trailing and spaces must be <= n")
+    lines = [_words(rng, avoid, rng.randint(2, 4)) for _ in range(n)]
+    text = []
+    spaced = set(rng.sample(range(n), spaces))
+    trail = set(rng.sample(range(n), trailing))
+    for i, ws in enumerate(lines):
+        line = (" " * rng.randint(2, 4)).join(ws) if i in spaced else " ".join(ws)
+        if i in trail:
+            line += rng.choice(("  ", " ", "\t", " \t", "   "))
+        text.append(line)
+    for _ in range(comments):
+        text.insert(rng.randint(0, len(text)), "# " + " ".join(_words(rng, avoid, 3)))
+    for _ in range(blank):
+        text.insert(rng.randint(1, len(text)), "")
+    return "\n".join(text) + "\n"
+
+
+def gen_tally(rng: random.Random, avoid: frozenset[str], *, n: int, numbers: bool = False) -> str:
+    """One value per line (shuffled): ``n`` distinct words (or integers) repeated 1-4 times, one of
+    them strictly more often than any other (a unique mode)."""
+    vals = [str(v) for v in rng.sample(range(10, 100), n)] if numbers else _distinct_words(rng, avoid, n)
+    counts = [rng.randint(1, 4) for _ in vals]
+    counts[rng.randrange(n)] = 5 + rng.randint(0, 2)
+    out = [v for v, c in zip(vals, counts) for _ in range(c)]
+    rng.shuffle(out)
+    return "\n".join(out) + "\n"
+
+
+def gen_encoded(rng: random.Random, avoid: frozenset[str], *, n: int, gzip: bool = False) -> str:
+    """Base64 (76-column lines) of ``n`` lines of words; with ``gzip``, of their gzip
+    compression (mtime 0, so the bytes are reproducible)."""
+    import base64
+    import gzip as gz
+
+    data = ("\n".join(" ".join(_words(rng, avoid, rng.randint(2, 5))) for _ in range(n)) + "\n").encode()
+    if gzip:
+        data = gz.compress(data, mtime=0)
+    b = base64.b64encode(data).decode("ascii")
+    return "\n".join(b[i:i + 76] for i in range(0, len(b), 76)) + "\n"
+
+
+def gen_sized_tree(rng: random.Random, avoid: frozenset[str], *, n: int, depth: int = 1) -> dict[str, str]:
+    """``n`` files of pairwise different sizes (one largest, one smallest), in sub-directories up
+    to ``depth`` deep."""
+    subdirs = [""]
+    for _ in range(rng.randint(1, 3) if depth > 0 else 0):
+        parent = rng.choice([d for d in subdirs if d.count("/") < depth])
+        subdirs.append(f"{parent}{_filler(rng, DIRS, avoid)}/")
+    subdirs = list(dict.fromkeys(subdirs))
+    sizes = rng.sample(range(20, 900), n)
+    files = {}
+    for name, size in zip(_distinct_words(rng, avoid, n), sizes):
+        body = ""
+        while len(body) < size:
+            body += " ".join(_words(rng, avoid, 8)) + "\n"
+        files[f"{rng.choice(subdirs)}{name}.{rng.choice(EXTS)}"] = body[: size - 1] + "\n"
+    return dict(sorted(files.items()))
+
+
+def gen_dup_tree(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> dict[str, str]:
+    """``n`` files (flat) with unique contents plus ``k`` more files, each an exact copy of a
+    different one of them (so 2k files have a twin)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    names = _distinct_words(rng, avoid, n + k)
+    bodies = [" ".join(_words(rng, avoid, rng.randint(3, 8))) + f" {i}\n" for i in range(n)]
+    files = {f"{w}.txt": b for w, b in zip(names, bodies)}
+    for w, b in zip(names[n:], rng.sample(bodies, k)):
+        files[f"{w}.txt"] = b
+    return dict(sorted(files.items()))
+
+
+def gen_dir_pair(rng: random.Random, avoid: frozenset[str], *, a: str, b: str, common: int, only_a: int,
+                 only_b: int) -> dict[str, str]:
+    """Two directories: ``common`` file names in both (different contents), ``only_a`` names only
+    in ``a``, ``only_b`` only in ``b``."""
+    names = [f"{w}.{rng.choice(EXTS)}" for w in _distinct_words(rng, avoid, common + only_a + only_b)]
+    files: dict[str, str] = {}
+    for i, name in enumerate(names):
+        if i < common + only_a:
+            files[f"{a}/{name}"] = " ".join(_words(rng, avoid, 4)) + " a\n"
+        if i < common or i >= common + only_a:
+            files[f"{b}/{name}"] = " ".join(_words(rng, avoid, 4)) + " b\n"
+    return dict(sorted(files.items()))
+
+
+def gen_modules(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """``n`` module names, one per line: exactly ``k`` importable standard-library modules, the
+    rest made-up names (``<noun><suffix>``) that no Python installs."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    real = rng.sample([m for m in STDLIB_MODULES if m not in avoid], k)
+    fake: list[str] = []
+    while len(fake) < n - k:
+        m = f"{_filler(rng, NOUNS, avoid)}{rng.choice(('lib', 'kit', 'utils', 'tools', 'core', 'ops'))}"
+        if m not in fake:
+            fake.append(m)
+    out = real + fake
+    rng.shuffle(out)
+    return "\n".join(out) + "\n"
+
+
+def gen_py_imports(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> dict[str, str]:
+    """``n`` Python files importing, between them, ``k`` distinct top-level modules (standard
+    library and PyPI names) as ``import x``, ``import x.y`` or ``from x import y`` lines."""
+    mods = rng.sample([m for m in STDLIB_MODULES + PACKAGES if m not in avoid], k)
+    names = _distinct_words(rng, avoid, n)
+    per: dict[str, list[str]] = {w: [] for w in names}
+    for i, m in enumerate(mods):
+        per[names[i % n] if i < n else rng.choice(names)].append(m)
+    files = {}
+    for w, ms in per.items():
+        lines = []
+        for m in ms:
+            r = rng.random()
+            lines.append(f"import {m}" if r < 0.5 else f"from {m} import {rng.choice(VERBS)}" if r < 0.8
+                         else f"import {m}.{rng.choice(VERBS)}")
+        body = [f"def {rng.choice(VERBS)}_{w}(x):", "    return x", ""]
+        files[f"{w}.py"] = "\n".join(lines + [""] + body)
+    return dict(sorted(files.items()))
+
+
+def gen_req_conflict(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """A requirements file of ``n`` pinned packages where exactly ``k`` appear a second time
+    with a different version."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    names = rng.sample([p for p in PACKAGES if p not in avoid], n)
+    lines = [f"{p}=={_version(rng)}" for p in names]
+    for p in rng.sample(names, k):
+        first = next(line for line in lines if line.startswith(p + "=="))
+        while True:
+            second = f"{p}=={_version(rng)}"
+            if second != first:
+                break
+        lines.append(second)
+    rng.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+def gen_lock_pair(rng: random.Random, avoid: frozenset[str], *, req: str, lock: str, n: int, extra: int) -> dict[str, str]:
+    """``req`` lists ``n`` unpinned package names; ``lock`` pins those and ``extra`` more (name==version),
+    in another order."""
+    names = rng.sample([p for p in PACKAGES if p not in avoid], n + extra)
+    pins = [f"{p}=={_version(rng)}" for p in names]
+    rng.shuffle(pins)
+    wanted = names[:n]
+    rng.shuffle(wanted)
+    return {req: "\n".join(wanted) + "\n", lock: "\n".join(pins) + "\n"}
+
+
+def gen_versions(rng: random.Random, *, n: int) -> str:
+    """``n`` distinct version strings, one per line, shuffled; several share a major.minor prefix
+    so that plain text order and version order differ."""
+    vs: set[str] = set()
+    majors = rng.sample(range(0, 12), 3)
+    while len(vs) < n:
+        vs.add(f"{rng.choice(majors)}.{rng.randint(0, 12)}.{rng.randint(0, 15)}")
+    out = sorted(vs)
+    rng.shuffle(out)
+    return "\n".join(out) + "\n"
+
+
+def gen_pyproject(rng: random.Random, avoid: frozenset[str], *, name: str, version: str, n: int) -> str:
+    """A pyproject.toml with [build-system], [project] (name, version, ``n`` dependencies with
+    specifiers) and an optional-dependencies table."""
+    pk = rng.sample([p for p in PACKAGES if p not in avoid], n + 2)
+    ops = (">=", "==", "~=", "<")
+    deps = [f'    "{p}{rng.choice(ops)}{_version(rng)}",' for p in pk[:n]]
+    return "\n".join([
+        "[build-system]", 'requires = ["setuptools>=61"]', 'build-backend = "setuptools.build_meta"', "",
+        "[project]", f'name = "{name}"', f'version = "{version}"', 'requires-python = ">=3.9"',
+        "dependencies = [", *deps, "]", "", "[project.optional-dependencies]",
+        f'dev = ["{pk[n]}", "{pk[n + 1]}"]', "",
+    ])
+
+
+def gen_package_json(rng: random.Random, avoid: frozenset[str], *, name: str, n: int) -> str:
+    """A node package.json with ``n`` dependencies (caret ranges) and two devDependencies."""
+    words = _distinct_words(rng, avoid, n + 2)
+    deps = {w: f"^{_version(rng)}" for w in words[:n]}
+    dev = {f"{w}-dev": f"~{_version(rng)}" for w in words[n:]}
+    return json.dumps({"name": name, "version": _version(rng), "private": True, "dependencies": deps,
+                       "devDependencies": dev}, indent=2) + "\n"
+
+
+def gen_pip_list(rng: random.Random, avoid: frozenset[str], *, n: int) -> str:
+    """``pip list``-style output: a ``Package Version`` header, a dashed rule and ``n`` rows with
+    the name padded to a column."""
+    names = sorted(rng.sample([p for p in PACKAGES if p not in avoid], n), key=str.lower)
+    width = max(len(x) for x in names + ["Package"]) + 1
+    rows = [f"{'Package'.ljust(width)}Version", f"{'-' * (width - 1)} -------"]
+    rows += [f"{x.ljust(width)}{_version(rng)}" for x in names]
+    return "\n".join(rows) + "\n"
+
+
+def gen_req_commented(rng: random.Random, avoid: frozenset[str], *, n: int, comments: int = 2, inline: int = 2,
+                      blank: int = 1) -> str:
+    """A requirements file of ``n`` pins with ``comments`` full-line comments, ``inline`` pins
+    followed by ``  # reason`` and ``blank`` empty lines."""
+    if inline > n:
+        raise ValueError("inline must be <= n")
+    names = rng.sample([p for p in PACKAGES if p not in avoid], n)
+    lines = [f"{p}=={_version(rng)}" for p in names]
+    for i in rng.sample(range(n), inline):
+        lines[i] += "  # " + " ".join(_words(rng, avoid, 2))
+    for _ in range(comments):
+        lines.insert(rng.randint(0, len(lines)), "# " + " ".join(_words(rng, avoid, 3)))
+    for _ in range(blank):
+        lines.insert(rng.randint(1, len(lines)), "")
+    return "\n".join(lines) + "\n"
+
+
+def gen_constraint_pair(rng: random.Random, avoid: frozenset[str], *, req: str, cons: str, n: int, k: int) -> dict[str, str]:
+    """``req`` pins ``n`` packages (name==version); ``cons`` caps each with ``name<=version``;
+    exactly ``k`` pins are above their cap (compared as numeric version tuples)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    names = rng.sample([p for p in PACKAGES if p not in avoid], n)
+    bad = set(rng.sample(names, k))
+
+    def vt(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in v.split("."))
+
+    pins, caps = {}, {}
+    for p in names:
+        a, b = _version(rng), _version(rng)
+        while a == b:
+            b = _version(rng)
+        lo, hi = sorted((a, b), key=vt)
+        pins[p], caps[p] = (hi, lo) if p in bad else (lo, hi)
+        if p not in bad and rng.random() < 0.2:
+            caps[p] = pins[p]  # an exact cap is allowed (<=)
+    order = list(names)
+    rng.shuffle(order)
+    return {req: "".join(f"{p}=={pins[p]}\n" for p in names), cons: "".join(f"{p}<={caps[p]}\n" for p in order)}
+
+
+def gen_jwt(rng: random.Random, avoid: frozenset[str], *, issuer: str = "auth.example") -> str:
+    """A JSON Web Token (header.payload.signature, base64url without padding) whose payload holds
+    sub (a user), role, iss, iat and exp claims; the signature is random bytes."""
+    import base64
+
+    def b64url(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+    iat = rng.randint(1_700_000_000, 1_800_000_000)
+    payload = {"sub": _filler(rng, USERS, avoid), "role": rng.choice(("admin", "viewer", "editor", "auditor")),
+               "iss": issuer, "iat": iat, "exp": iat + rng.choice((900, 3600, 86400))}
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = b64url(json.dumps(payload, separators=(",", ":")).encode())
+    sig = b64url(bytes(rng.randrange(256) for _ in range(32)))
+    return f"{head}.{body}.{sig}\n"
+
+
+def gen_rot13(rng: random.Random, avoid: frozenset[str], *, n: int) -> str:
+    """``n`` lines of words (some capitalized, with punctuation) encoded with ROT13."""
+    import codecs
+
+    lines = []
+    for _ in range(n):
+        ws = _words(rng, avoid, rng.randint(3, 7))
+        ws[0] = ws[0].title()
+        lines.append(" ".join(ws) + rng.choice((".", "!", "?", ",", "")))
+    return codecs.encode("\n".join(lines) + "\n", "rot13")
+
+
+def gen_shadow(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """/etc/shadow-style lines: exactly ``k`` of ``n`` accounts have an empty password field;
+    the others hold a hash or are locked (``!`` / ``*``)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    users = rng.sample([u for u in USERS if u not in avoid], n)
+    empty = set(rng.sample(range(n), k))
+    out = []
+    for i, u in enumerate(users):
+        if i in empty:
+            pw = ""
+        elif rng.random() < 0.25:
+            pw = rng.choice(("!", "*", "!!"))
+        else:
+            salt = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
+            pw = f"$6${salt}$" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEF0123456789./") for _ in range(43))
+        out.append(f"{u}:{pw}:{rng.randint(18000, 20000)}:0:99999:7:::")
+    return "\n".join(out) + "\n"
+
+
+def gen_passwords(rng: random.Random, avoid: frozenset[str], *, n: int, k: int, min_len: int) -> str:
+    """``user:password`` lines: exactly ``k`` of ``n`` passwords break the policy "at least
+    ``min_len`` characters and at least one digit" (too short, or no digit)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    users = rng.sample([u for u in USERS if u not in avoid], n)
+    letters = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+    out = []
+    for i, u in enumerate(users):
+        if i < k and rng.random() < 0.5:  # too short (may hold a digit)
+            pw = "".join(rng.choice(letters) for _ in range(rng.randint(3, min_len - 2))) + str(rng.randint(0, 9))
+        elif i < k:  # long enough, no digit
+            pw = "".join(rng.choice(letters) for _ in range(rng.randint(min_len, min_len + 6)))
+        else:
+            pw = "".join(rng.choice(letters) for _ in range(rng.randint(min_len - 1, min_len + 5))) + str(rng.randint(0, 99))
+        out.append(f"{u}:{pw}")
+    rng.shuffle(out)
+    return "\n".join(out) + "\n"
+
+
+def gen_listeners(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """``ss -tlnp``-style listening sockets: exactly ``k`` of ``n`` bind all interfaces
+    (0.0.0.0 or [::]), the rest 127.0.0.1; ports are distinct."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    ports = rng.sample(range(1024, 9999), n)
+    exposed = set(rng.sample(range(n), k))
+    out = ["State  Recv-Q Send-Q Local-Address:Port Peer-Address:Port Process"]
+    for i, port in enumerate(ports):
+        addr = rng.choice(("0.0.0.0", "[::]")) if i in exposed else "127.0.0.1"
+        proc = _filler(rng, NOUNS, avoid)
+        out.append(f'LISTEN 0      128    {addr}:{port} *:* users:(("{proc}d",pid={rng.randint(100, 9999)},fd={rng.randint(3, 30)}))')
+    return "\n".join(out) + "\n"
+
+
+def gen_sudoers(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """A sudoers-style file: comments, defaults and ``n`` user rules, exactly ``k`` of them
+    NOPASSWD (plus a commented-out NOPASSWD rule that must not count)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    users = rng.sample([u for u in USERS if u not in avoid], n + 1)
+    nopw = set(rng.sample(range(n), k))
+    out = ["# sudoers file", "Defaults env_reset", "Defaults secure_path=/usr/sbin:/usr/bin:/sbin:/bin", ""]
+    for i, u in enumerate(users[:n]):
+        cmd = rng.choice(("ALL", "/usr/bin/systemctl", "/usr/bin/apt-get", "/bin/mount"))
+        out.append(f"{u} ALL=(ALL) {'NOPASSWD: ' if i in nopw else ''}{cmd}")
+    out.insert(rng.randint(4, len(out)), f"# {users[n]} ALL=(ALL) NOPASSWD: ALL")
+    return "\n".join(out) + "\n"
+
+
+def gen_passwd_uid0(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """/etc/passwd lines: root (UID 0) first, then ``n`` accounts, exactly ``k`` of which also
+    have UID 0 (backdoor accounts)."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    users = rng.sample([u for u in USERS if u not in avoid], n)
+    zero = set(rng.sample(range(n), k))
+    out = ["root:x:0:0:root:/root:/bin/bash"]
+    for i, u in enumerate(users):
+        uid = 0 if i in zero else 1000 + i
+        out.append(f"{u}:x:{uid}:{1000 + i}:{u.title()}:/home/{u}:{rng.choice(SHELLS)}")
+    return "\n".join(out) + "\n"
+
+
+def gen_dotenv(rng: random.Random, avoid: frozenset[str], *, n: int, k: int, prefix: str = "APP") -> str:
+    """``KEY=value`` lines: exactly ``k`` of ``n`` keys end in a secret suffix (_TOKEN,
+    _PASSWORD, _SECRET, _API_KEY), the others in harmless ones; keys are ``PREFIX_WORD_SUFFIX``."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    words = _distinct_words(rng, avoid, n)
+    out = []
+    for i, w in enumerate(words):
+        suffix = rng.choice(_SUFFIX_SECRET if i < k else _SUFFIX_PLAIN)
+        val = "".join(rng.choice("abcdef0123456789") for _ in range(16)) if i < k else _filler(rng, NOUNS, avoid)
+        out.append(f"{prefix}_{w.upper()}_{suffix}={val}")
+    rng.shuffle(out)
+    return "\n".join(out) + "\n"
+
+
+def gen_attack_log(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """Access log (common log format): exactly ``k`` of ``n`` requests try a path traversal
+    (``../``), coming from 1-3 attacker IPs; the others are ordinary requests."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    ips = _ips(rng, rng.randint(5, 8))
+    bad_ips = rng.sample(ips, min(k, rng.randint(1, 3)))
+    bad = set(rng.sample(range(n), k))
+    lines = []
+    for i, ts in enumerate(_clock(rng, n)):
+        d, hms = ts.split(" ")
+        if i in bad:
+            ip = rng.choice(bad_ips)
+            path = "/" + _filler(rng, NOUNS, avoid) + "?f=" + "../" * rng.randint(2, 5) + rng.choice(("etc/passwd", "etc/shadow", "root/.ssh/id_rsa"))
+        else:
+            ip = rng.choice([x for x in ips if x not in bad_ips] or ips)
+            path = "/" + _filler(rng, NOUNS, avoid) + "/" + _filler(rng, NOUNS, avoid)
+        lines.append(f'{ip} - - [{d[8:10]}/Mar/2024:{hms} +0000] "GET {path} HTTP/1.1" {rng.choice((200, 404, 403))} {rng.randint(100, 9999)}')
+    return "\n".join(lines) + "\n"
+
+
+def gen_cards(rng: random.Random, avoid: frozenset[str], *, n: int, k: int) -> str:
+    """``n`` lines of order text; exactly ``k`` hold a 16-digit card number (4 groups of 4
+    digits separated by spaces or dashes); other numbers on the lines have 1-5 digits."""
+    if k > n:
+        raise ValueError("k must be <= n")
+    lines = []
+    for i in range(n):
+        ws = [f"order{rng.randint(100, 99999)}", _filler(rng, USERS, avoid), *_words(rng, avoid, 2)]
+        if i < k:
+            sep = rng.choice((" ", "-"))
+            ws.insert(rng.randint(1, len(ws)), sep.join(f"{rng.randint(0, 9999):04d}" for _ in range(4)))
+        lines.append(" ".join(ws))
+    rng.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+def gen_domains(rng: random.Random, avoid: frozenset[str], *, n: int) -> str:
+    """``n`` distinct domain names (``word-word.example``), one per line."""
+    out: list[str] = []
+    while len(out) < n:
+        d = f"{_filler(rng, ADJECTIVES, avoid)}-{_filler(rng, NOUNS, avoid)}.example"
+        if d not in out:
+            out.append(d)
+    return "\n".join(out) + "\n"
+
+
+def gen_pycode(rng: random.Random, avoid: frozenset[str], *, n: int, comments: int = 2, blanks: int = 2) -> str:
+    """A Python module of ``n`` top-level functions (and one class with a method), with
+    ``comments`` comment lines and ``blanks`` extra blank lines scattered between the code."""
+    names = rng.sample([f"{v}_{w}" for v in VERBS for w in NOUNS if w not in avoid], n + 1)
+    blocks = []
+    for name in names[:n]:
+        body = [f"def {name}(value):"]
+        for _ in range(rng.randint(1, 3)):
+            body.append(f"    value = value {rng.choice('+-*')} {rng.randint(1, 9)}")
+        body.append("    return value")
+        blocks.append(body)
+    cls = "".join(w.title() for w in names[n].split("_"))
+    blocks.insert(rng.randint(0, len(blocks)), [f"class {cls}:", "    def run(self):", "        return 0"])
+    lines = ['"""Helpers."""', ""]
+    for b in blocks:
+        lines += b + ["", ""]
+    for _ in range(comments):
+        lines.insert(rng.randint(2, len(lines)), f"# {' '.join(_words(rng, avoid, 3))}")
+    for _ in range(blanks):
+        lines.insert(rng.randint(2, len(lines)), "")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 GENERATORS: dict[str, Callable[..., object]] = {
     "lines": gen_lines,
     "numbers": gen_numbers,
@@ -451,6 +1040,41 @@ GENERATORS: dict[str, Callable[..., object]] = {
     "emails": gen_emails,
     "checksums": gen_checksums,
     "signal": gen_signal,
+    "join_pair": gen_join_pair,
+    "messy": gen_messy,
+    "py_syntax": gen_py_syntax,
+    "manifest": gen_manifest,
+    "spaced_names": gen_spaced_names,
+    "py_crash": gen_py_crash,
+    "xml_items": gen_xml_items,
+    "word_sets": gen_word_sets,
+    "tally": gen_tally,
+    "encoded": gen_encoded,
+    "sized_tree": gen_sized_tree,
+    "dup_tree": gen_dup_tree,
+    "dir_pair": gen_dir_pair,
+    "modules": gen_modules,
+    "py_imports": gen_py_imports,
+    "req_conflict": gen_req_conflict,
+    "lock_pair": gen_lock_pair,
+    "versions": gen_versions,
+    "pyproject": gen_pyproject,
+    "package_json": gen_package_json,
+    "passwords": gen_passwords,
+    "jwt": gen_jwt,
+    "rot13": gen_rot13,
+    "shadow": gen_shadow,
+    "pip_list": gen_pip_list,
+    "req_commented": gen_req_commented,
+    "constraint_pair": gen_constraint_pair,
+    "listeners": gen_listeners,
+    "sudoers": gen_sudoers,
+    "passwd_uid0": gen_passwd_uid0,
+    "dotenv": gen_dotenv,
+    "attack_log": gen_attack_log,
+    "cards": gen_cards,
+    "domains": gen_domains,
+    "pycode": gen_pycode,
 }
 
 

@@ -117,8 +117,10 @@ def render_files(seed: Seed, values: Mapping[str, str], rng: random.Random, avoi
     return files
 
 
-def render_variant(seed: Seed, rng: random.Random, *, variant_id: str, gen_seed: int) -> Task:
-    """One concrete task from ``seed`` using the draws of ``rng``."""
+def render_variant(seed: Seed, rng: random.Random, *, variant_id: str, gen_seed: int,
+                   family: str | None = None, source: str = "seed") -> Task:
+    """One concrete task from ``seed`` using the draws of ``rng``; ``family`` (default: the seed
+    id) and ``source`` let a custom skill's template (tasks/seeds.skill_seed) name its own."""
     values, avoid = draw_slots(seed.slots, rng)
     files = render_files(seed, values, rng, avoid)
     test_values: Mapping[str, str] = values
@@ -128,8 +130,8 @@ def render_variant(seed: Seed, rng: random.Random, *, variant_id: str, gen_seed:
     env = Environment(timeout_sec=seed.timeout_sec) if seed.timeout_sec else Environment()
     return Task(
         id=variant_id,
-        family=seed.id,
-        source="seed",
+        family=family or seed.id,
+        source=source,  # type: ignore[arg-type]
         domain=seed.domain,
         skills=list(seed.skills),
         difficulty=seed.effective_difficulty(),  # type: ignore[arg-type]

@@ -7,7 +7,9 @@ attempt); a held-out variant must also differ in instruction from every training
 evaluation never shows the model a task text it was trained on. Variants that stay duplicates
 after ``MAX_ATTEMPTS`` draws are dropped and counted under ``drops.duplicate``.
 
-Skill-based composition (``skill_tasks > 0``) appends composed tasks to the training pool.
+Custom skills (a skill file entry with a ``template``, docs/SKILLS.md) are rendered the same way,
+as families ``custom-<skill id>``. Skill-based composition (``skill_tasks > 0``) appends composed
+tasks to the training pool.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tqdm import tqdm
 from termcorpus.generate.compose import compose_task, composable
 from termcorpus.generate.mutate import render_variant, variant_seed
 from termcorpus.records import DOMAINS, Task
-from termcorpus.tasks.seeds import Seed
+from termcorpus.tasks.seeds import Seed, custom_family, skill_seed
 from termcorpus.tasks.skills import Taxonomy
 
 MAX_ATTEMPTS = 20
@@ -35,6 +37,7 @@ class GenerateResult:
     heldout: list[Task]
     drops: Counter = field(default_factory=Counter)
     n_seeds: int = 0
+    n_custom_skills: int = 0
 
     def metrics(self) -> dict[str, object]:
         """Counts for metrics/generate.json (deterministic: no timings)."""
@@ -50,6 +53,7 @@ class GenerateResult:
         distinct = len({t.instruction for t in everything})
         return {
             "n_seeds": self.n_seeds,
+            "n_custom_skills": self.n_custom_skills,
             "n_tasks": len(self.tasks),
             "n_heldout": len(self.heldout),
             "n_families": len({t.family for t in everything}),
@@ -86,8 +90,10 @@ def _key(task: Task) -> str:
 
 
 def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
-                drops: Counter) -> tuple[list[Task], list[Task]]:
-    """The training and held-out variants of one seed."""
+                drops: Counter, family: str | None = None, source: str = "seed") -> tuple[list[Task], list[Task]]:
+    """The training and held-out variants of one seed (or, with ``family``/``source``, of a
+    custom skill's template: the family also keys the random stream and names the variants)."""
+    name = family or seed.id
     seen: set[str] = set()
     train_instructions: set[str] = set()
     train: list[Task] = []
@@ -95,9 +101,10 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
     for index in range(n_variants + n_heldout):
         heldout = index >= n_variants
         for attempt in range(MAX_ATTEMPTS):
-            vs = variant_seed(gen_seed, seed.id, index, attempt)
+            vs = variant_seed(gen_seed, name, index, attempt)
             try:
-                task = render_variant(seed, random.Random(vs), variant_id=f"{seed.id}-v{index:04d}", gen_seed=vs)
+                task = render_variant(seed, random.Random(vs), variant_id=f"{name}-v{index:04d}", gen_seed=vs,
+                                      family=family, source=source)
             except ValueError:
                 drops["render_error"] += 1
                 continue
@@ -118,14 +125,30 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
-                   domains: Sequence[str] = (), max_seeds: int = 0) -> GenerateResult:
-    """Seed-based mutation (+ optional skill composition); same arguments, same tasks."""
-    chosen = select_seeds(seeds, domains=domains, max_seeds=max_seeds)
-    result = GenerateResult(tasks=[], heldout=[], n_seeds=len(chosen))
+                   domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
+                   custom_skills: bool = False) -> GenerateResult:
+    """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
+
+    ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
+    for the seed/skill ablation) but still makes their held-out variants.
+    ``custom_skills`` renders every skill that carries a ``template`` (of the selected domains)
+    like a seed, as family ``custom-<skill id>`` with source ``skill`` (docs/SKILLS.md); the
+    generate stage turns it on through ``generate.custom_skills`` (default true).
+    """
+    # A custom skill's template is rendered like a seed; it also takes part in the round-robin
+    # of ``max_seeds``, so a quick run stays as small as asked.
+    custom = [skill_seed(s) for s in taxonomy.skills if s.template is not None] if custom_skills else []
+    custom_ids = {id(s) for s in custom}
+    chosen = select_seeds([*seeds, *custom], domains=domains, max_seeds=max_seeds)
+    n_custom = sum(id(s) in custom_ids for s in chosen)
+    result = GenerateResult(tasks=[], heldout=[], n_seeds=len(chosen) - n_custom, n_custom_skills=n_custom)
     for s in tqdm(chosen, desc="generate", unit="seed", disable=None):
+        is_custom = id(s) in custom_ids
         train, held = variants_of(s, gen_seed=seed, n_variants=n_variants, n_heldout=n_heldout_variants,
-                                  drops=result.drops)
-        result.tasks.extend(train)
+                                  drops=result.drops, family=custom_family(s.id) if is_custom else None,
+                                  source="skill" if is_custom else "seed")
+        if seed_tasks or is_custom:
+            result.tasks.extend(train)
         result.heldout.extend(held)
     if skill_tasks:
         skills = [s for s in taxonomy.skills if not domains or s.domain in domains]

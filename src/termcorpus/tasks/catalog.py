@@ -35,6 +35,7 @@ class Catalog:
             "n_seeds": len(self.seeds),
             "n_skills": len(self.taxonomy.skills),
             "n_composable_skills": sum(s.block is not None for s in self.taxonomy.skills),
+            "n_custom_skills": sum(s.template is not None for s in self.taxonomy.skills),
             "n_domains_with_seeds": len(seeds_by_domain),
             "seeds_by_domain": {d: seeds_by_domain.get(d, 0) for d in DOMAINS},
             "skills_by_domain": {d: skills_by_domain.get(d, 0) for d in DOMAINS},
@@ -67,8 +68,11 @@ def seed_json(seed: Seed) -> str:
 
 def write_catalog(catalog: Catalog, *, seeds_out: str | Path, taxonomy_out: str | Path) -> None:
     _write_lines(Path(seeds_out), (seed_json(s) for s in sorted(catalog.seeds, key=lambda s: s.id)))
-    data = catalog.taxonomy.model_dump(mode="json", exclude_none=True)
-    _write_lines(Path(taxonomy_out), [json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)])
+    data = catalog.taxonomy.model_dump(mode="json", exclude_none=True, by_alias=True)
+    # Key order is kept, not sorted: a custom skill's template draws its slots (and case keys)
+    # in declaration order, so sorting them would change the tasks. Model field order is fixed,
+    # so the bytes stay deterministic.
+    _write_lines(Path(taxonomy_out), [json.dumps(data, indent=2, ensure_ascii=False)])
 
 
 def read_taxonomy(path: str | Path) -> Taxonomy:

@@ -42,6 +42,10 @@ test and the reference solution must pass it (tests/generate checks every seed).
 The seed stage validates every file (types, known skills, pools, generators, that every
 template names a defined slot, and a dry-run render of one variant), then writes the seeds
 sorted by id to ``data/seeds.jsonl``.
+
+A skill file may carry the same template under a skill's ``template:`` key (a custom skill,
+docs/SKILLS.md); :func:`skill_seed` turns it into a Seed and :func:`check_skill_template` runs
+these checks on it.
 """
 
 from __future__ import annotations
@@ -51,102 +55,16 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION
-from termcorpus.tasks.skills import ID_RE, Taxonomy, yaml_files
+from termcorpus.tasks.skills import ID_RE, Skill, Taxonomy, yaml_files
+from termcorpus.tasks.specs import SLOT_NAME_RE, FileSpec, SlotSpec, SkillTemplate, _Model  # noqa: F401 (re-exported)
 from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
 
 BUILTIN_TEST_NAMES = frozenset({"_orig_b64"})
-SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-_KINDS = ("pool", "int_range", "choice", "template", "add", "cases")
-
-
-class SlotSpec(_Model):
-    """One named value drawn per variant; exactly one of pool / int / choice / template / add /
-    cases (a case sets ``<slot>_<key>`` for each of its keys, and ``<slot>`` to its index)."""
-
-    pool: str | None = None
-    int_range: list[int] | None = Field(default=None, alias="int", min_length=2, max_length=2)
-    choice: list[str] | None = Field(default=None, min_length=1)
-    template: str | None = None
-    add: tuple[str, int] | None = None
-    cases: list[dict[str, str]] | None = Field(default=None, min_length=1)
-    k: int = Field(default=1, ge=1, le=50)
-    sep: str = ","
-
-    @field_validator("choice", "cases", mode="before")
-    @classmethod
-    def _scalars_to_str(cls, v: object) -> object:
-        # YAML reads `600` or `0.621` as numbers; slot values are always strings
-        def conv(x: object) -> object:
-            if isinstance(x, bool):
-                return str(x).lower()
-            return str(x) if isinstance(x, (int, float)) else x
-
-        if isinstance(v, list):
-            return [{k: conv(x) for k, x in c.items()} if isinstance(c, dict) else conv(c) for c in v]
-        return v
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> "SlotSpec":
-        kinds = [n for n in _KINDS if getattr(self, n) is not None]
-        if len(kinds) != 1:
-            raise ValueError("a slot needs exactly one of: pool, int, choice, template, add, cases")
-        if self.cases is not None:
-            keys = list(self.cases[0])
-            if not keys or any(list(c) != keys for c in self.cases):
-                raise ValueError("every case needs the same keys, in the same order")
-            for key in keys:
-                if not SLOT_NAME_RE.match(key):
-                    raise ValueError(f"case key {key!r} must be snake_case")
-        if self.int_range is not None and self.int_range[0] > self.int_range[1]:
-            raise ValueError(f"int range [{self.int_range[0]}, {self.int_range[1]}] is empty")
-        if self.k > 1 and self.pool is None and self.int_range is None:
-            raise ValueError("k > 1 is only allowed with pool or int slots")
-        if self.int_range is not None and self.k > self.int_range[1] - self.int_range[0] + 1:
-            raise ValueError(f"k={self.k} distinct integers do not fit in {self.int_range}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        for n in _KINDS:
-            if getattr(self, n) is not None:
-                return "int" if n == "int_range" else n
-        raise AssertionError("unreachable: validated")
-
-
-class FileSpec(_Model):
-    """One input file (or, for multi-file generators, a directory of them)."""
-
-    path: str = Field(min_length=1)
-    text: str | None = None
-    gen: str | None = None
-    args: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("args", mode="before")
-    @classmethod
-    def _scalars_to_str(cls, v: object) -> object:
-        # YAML reads `rows: 10` as an int; generator arguments are templates, i.e. strings
-        if isinstance(v, dict):
-            return {k: (str(x).lower() if isinstance(x, bool) else str(x)) if isinstance(x, (int, float, bool)) else x
-                    for k, x in v.items()}
-        return v
-
-    @model_validator(mode="after")
-    def _text_or_gen(self) -> "FileSpec":
-        if (self.text is None) == (self.gen is None):
-            raise ValueError("a file needs exactly one of: text, gen")
-        if self.text is not None and self.args:
-            raise ValueError("args are only allowed with gen")
-        return self
+CUSTOM_FAMILY_PREFIX = "custom-"
 
 
 class Seed(_Model):
@@ -291,6 +209,26 @@ def check_seed(seed: Seed, taxonomy: Taxonomy) -> None:
     # a dry run renders two variants: catches bad generator arguments and unsafe rendered paths
     for index in (0, 1):
         render_variant(seed, random.Random(index), variant_id=f"{seed.id}-check", gen_seed=index)
+
+
+def custom_family(skill_id: str) -> str:
+    """The task family of a custom skill's template (``custom-<skill id>``)."""
+    return CUSTOM_FAMILY_PREFIX + skill_id
+
+
+def skill_seed(skill: Skill) -> Seed:
+    """The seed that a skill's ``template`` stands for: id, domain and skills come from the skill."""
+    t = skill.template
+    if t is None:
+        raise ValueError(f"skill {skill.id!r} has no template")
+    return Seed(id=skill.id, domain=skill.domain, skills=[skill.id], difficulty=t.difficulty,
+                timeout_sec=t.timeout_sec, slots=t.slots, instruction=t.instruction, files=t.files,
+                solution=t.solution, test=t.test, origin=f"skill {skill.id}")
+
+
+def check_skill_template(skill: Skill) -> None:
+    """The seed checks of :func:`check_seed` on a skill's template; raises ValueError('field ...')."""
+    check_seed(skill_seed(skill), Taxonomy(skills=[skill]))
 
 
 def load_seed_file(path: Path, taxonomy: Taxonomy) -> list[Seed]:

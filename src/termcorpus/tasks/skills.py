@@ -12,6 +12,22 @@ Schema of a skill file (one file per domain is the convention, any number of fil
           instruction: keep only the lines containing '{{word}}'
           command: grep '{{word}}' {{src}} > {{dst}}
 
+      - id: line_joining             # a custom skill: its own task template, no Python needed
+        description: Join the lines of a file into one line (paste -s).
+        template:                    # a seed without id/domain/skills (schema: tasks/seeds.py)
+          slots: {f: {pool: stem}, out: {pool: stem}, n: {int: [4, 9]}}
+          instruction: Join the lines of {{f}}.txt with commas into one line in {{out}}.txt.
+          files: [{path: "{{f}}.txt", gen: lines, args: {n: "{{n}}"}}]
+          solution: ["paste -sd, {{f}}.txt > {{out}}.txt"]
+          test: |
+            [ "$(cat {{out}}.txt)" = "$(paste -sd, {{f}}.txt)" ] || fail "wrong line"
+
+A ``template`` turns the skill into a task family of its own, ``custom-<skill id>`` (task source
+``skill``): the generate stage renders ``n_variants`` training and ``n_heldout_variants``
+held-out variants of it exactly like a seed, and the seed stage checks it like a seed (known
+pools and generators, every name defined, a dry-run render); a mistake stops with
+``file:line: skill 'id': field 'template...'``. docs/SKILLS.md has the full guide.
+
 A ``block`` makes the skill usable by the skill composer: ``op`` names a reference step
 implemented in Python (it picks its own arguments from the data it receives, e.g. a ``word``
 present in the current lines, and computes the expected output so the verifier can embed it).
@@ -31,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION
+from termcorpus.tasks.specs import SkillTemplate
 from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -59,6 +76,7 @@ class Skill(_Model):
     domain: str
     description: str = Field(min_length=1)
     block: SkillBlock | None = None
+    template: SkillTemplate | None = None
 
     @field_validator("id")
     @classmethod
@@ -127,8 +145,30 @@ def load_skill_file(path: Path) -> list[tuple[Skill, str]]:
             raise DataError(f"skill '{s.id}': field 'domain' is missing (set it on the skill or the file)", where=where)
         if s.block is not None:
             _check_block(s.block, f"{path}:{node_line(root, ('skills', i, 'block'))}")
-        out.append((Skill(id=s.id, domain=domain, description=s.description, block=s.block), where))
+        skill = Skill(id=s.id, domain=domain, description=s.description, block=s.block, template=s.template)
+        if skill.template is not None:
+            _check_template(skill, path, root, i)
+        out.append((skill, where))
     return out
+
+
+def _check_template(skill: Skill, path: Path, root: object, index: int) -> None:
+    # imported here: seeds.py imports this module; the seed checks (pools, generators, slot
+    # references, a dry-run render) apply to a template unchanged
+    from termcorpus.tasks.seeds import check_skill_template
+
+    try:
+        check_skill_template(skill)
+    except (ValueError, DataError) as e:
+        msg = str(e)
+        m = re.match(r"field '([^']+)'(.*)", msg, re.S)
+        if m:
+            parts = tuple(int(x) if x.isdigit() else x for x in m.group(1).split("."))
+            msg = f"field 'template.{m.group(1)}'{m.group(2)}"
+        else:
+            parts = ()
+        line = node_line(root, ("skills", index, "template", *parts))  # type: ignore[arg-type]
+        raise DataError(f"skill '{skill.id}': {msg}", where=f"{path}:{line}") from None
 
 
 def yaml_files(directory: Path) -> list[Path]:

@@ -182,7 +182,7 @@ def _validation_loss(accelerator, model, examples: Sequence[D.Example], batch_si
         if not counted:
             labels.fill_(D.IGNORE)
         with accelerator.autocast():
-            logits = model(**batch).logits.float()
+            logits = model(**batch, use_cache=False).logits.float()
         shift_logits = logits[:, :-1].reshape(-1, logits.size(-1))
         shift_labels = labels[:, 1:].reshape(-1)
         loss = torch.nn.functional.cross_entropy(shift_logits, shift_labels, ignore_index=D.IGNORE, reduction="sum")
@@ -360,7 +360,7 @@ def train(
             # Skip the DDP gradient all-reduce on all but the last micro-batch.
             ctx = accelerator.no_sync(model) if not last else contextlib.nullcontext()
             with ctx:
-                loss = model(**batch).loss / params.grad_accum
+                loss = model(**batch, use_cache=False).loss / params.grad_accum
                 accelerator.backward(loss)
             step_loss += loss.detach().double()
         accelerator.clip_grad_norm_(model.parameters(), 1.0)
