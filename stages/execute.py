@@ -1,7 +1,7 @@
 """DVC stage `execute`: the teacher agent solves every task in the sandbox; record + verify.
 
     python stages/execute.py --tasks data/tasks/tasks.jsonl --seeds data/seeds.jsonl \
-        --out data/trajectories --metrics metrics/execute.json
+        --out data/trajectories --metrics metrics/execute.json --journal data/.journal/execute.jsonl
 
 Writes OUT/trajectories.jsonl (one Trajectory per task, in task order) and the metrics file.
 """
@@ -26,6 +26,8 @@ def main() -> None:
     ap.add_argument("--seeds", required=True, type=Path, help="Name the seeds version from this file.")
     ap.add_argument("--out", required=True, type=Path, help="Write trajectories.jsonl into this directory.")
     ap.add_argument("--metrics", required=True, type=Path, help="Write metrics JSON here.")
+    ap.add_argument("--journal", type=Path, default=None,
+                    help="Keep the resume journal in this file (outside the outs: DVC deletes outs before a rerun).")
     args = ap.parse_args()
 
     params = load_section("execute", "params.yaml")
@@ -38,6 +40,7 @@ def main() -> None:
         seeds_digest=dvc_md5(args.seeds),
         git_rev=git_rev(),
         out_path=args.out / "trajectories.jsonl",
+        journal_path=args.journal,
     )
     # Wall-clock numbers, the resume count and the workers actually started (fewer when a resumed
     # run has little left) go to the console only: the metrics file must be the same bytes for

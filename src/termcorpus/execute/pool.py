@@ -110,8 +110,12 @@ def _load_journal(path: Path, fingerprint: str, digests: dict[str, str]) -> dict
 
 
 def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, git_rev: str,
-                  out_path: Path) -> dict:
+                  out_path: Path, journal_path: Path | None = None) -> dict:
     """Run the teacher on ``tasks``; write ``out_path`` (JSONL, task order); return metrics.
+
+    ``journal_path`` (default: beside ``out_path``) records finished trajectories as they
+    arrive. Under ``dvc repro`` it must lie outside the stage's outs: DVC deletes those
+    before it reruns a stage, and the journal with them.
 
     ``params`` is an ``ExecuteParams``: teacher, sandbox, workers, max_turns, prompt_style and
     the sandbox limits.
@@ -130,7 +134,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
 
     digests = {t.id: t.digest() for t in tasks}
     fingerprint = _fingerprint(params, seeds_digest, git_rev)
-    journal_path = out_path.with_name(out_path.name + _JOURNAL_SUFFIX)
+    journal_path = Path(journal_path) if journal_path else out_path.with_name(out_path.name + _JOURNAL_SUFFIX)
+    journal_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     lines: list[str | None] = [None] * len(tasks)
     resumed = _load_journal(journal_path, fingerprint, digests)
