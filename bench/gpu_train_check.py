@@ -1,0 +1,66 @@
+"""GPU check of the train loop: the tiny preset on a real corpus, more steps, then first-turn copying.
+
+Run on a CUDA machine (prepared for a short lease):
+    python bench/gpu_train_check.py CORPUS_DIR HELDOUT_JSONL OUT_DIR --steps 8000
+Prints tokens/s, peak GPU memory, losses, and the share of held-out variants whose first
+generated turn has exactly the reference keystrokes (the copying skill the CPU default lacks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from termcorpus.agents.model import HFModelAgent, load_checkpoint
+from termcorpus.agents.oracle import OracleAgent
+from termcorpus.agents.protocol import first_user_message, parse_action
+from termcorpus.params import TrainParams
+from termcorpus.records import Message, Task, read_jsonl
+from termcorpus.train.loop import train
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("heldout", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--n-eval", type=int, default=200)
+    a = ap.parse_args()
+    params = replace(TrainParams(), max_steps=a.steps, batch_size=a.batch, register_model=False, log_every=250)
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    res = train(corpus_dir=a.corpus, out_dir=a.out, params=params, checkpoint_dir=None, progress=False)
+    wall = time.perf_counter() - t0
+    m = res.metrics()
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else 0.0
+    model, tok = load_checkpoint(a.out)
+    agent = HFModelAgent(model.cuda() if cuda else model, tok, max_new_tokens=320)
+    tasks = read_jsonl(a.heldout, Task)[: a.n_eval]
+    oracle = OracleAgent()
+    chats = [[Message(role="user", content=first_user_message(t.instruction, "compact"))] for t in tasks]
+    outs = []
+    for i in range(0, len(chats), 64):
+        outs += agent.act_batch(chats[i : i + 64])
+    exact = valid = 0
+    for t, o in zip(tasks, outs):
+        act, _ = parse_action(o)
+        ref = oracle.action_for(t, 0)
+        valid += act is not None
+        exact += act is not None and [c.keystrokes for c in act.commands] == [c.keystrokes for c in ref.commands]
+    print(json.dumps({"device": torch.cuda.get_device_name(0) if cuda else "cpu", "steps": a.steps, "batch": a.batch, "wall_sec": round(wall, 1),
+                      "tokens_per_sec": m.get("tokens_per_sec"), "peak_mem_mib": round(peak), "final_loss": m.get("final_loss"),
+                      "val_loss": m.get("val_loss"), "n_eval": len(tasks), "first_turn_valid_json": valid / len(tasks),
+                      "first_turn_exact_keystrokes": exact / len(tasks)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
