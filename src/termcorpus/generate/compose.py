@@ -150,6 +150,23 @@ def _file_text(lines: Lines) -> str:
     return "".join(x + "\n" for x in lines)
 
 
+_CONNECTIVES = ("Then", "Next", "After that")
+
+
+def _prose(source: str, phrases: list[str]) -> str:
+    """Join the step phrases into sentences a person would write (First ..., Then ..., Finally ...)."""
+    sentences = []
+    for i, phrase in enumerate(phrases):
+        if i == 0:
+            lead = "First"
+        elif i == len(phrases) - 1:
+            lead = "Finally"
+        else:
+            lead = _CONNECTIVES[(i - 1) % len(_CONNECTIVES)]
+        sentences.append(f"{lead}, {phrase}.")
+    return f"I need {source} worked through a few steps, keeping every intermediate file. " + " ".join(sentences)
+
+
 def compose_task(skills: Sequence[Skill], *, index: int, gen_seed: int, min_skills: int, max_skills: int,
                  max_attempts: int = 50) -> Task | None:
     """One composed task (or None when no valid chain was found in ``max_attempts`` draws)."""
@@ -191,7 +208,7 @@ def _build(chain: list[Skill], rng: random.Random, *, index: int, seed: int) -> 
         if not result or result == [""]:
             return None
         values = {**args, "src": files[i], "dst": files[i + 1]}
-        phrases.append(f"{i + 1}) {render(skill.block.instruction, values)}")  # type: ignore[union-attr]
+        phrases.append(render(skill.block.instruction, values))  # type: ignore[union-attr]
         commands.append(render(skill.block.command, values))  # type: ignore[union-attr]
         outputs[files[i + 1]] = _file_text(result)
         slots.update({f"s{i + 1}_{k}": v for k, v in args.items()})
@@ -201,7 +218,7 @@ def _build(chain: list[Skill], rng: random.Random, *, index: int, seed: int) -> 
     domains = Counter(s.domain for s in chain)
     top = max(domains.values())
     domain = next(s.domain for s in chain if domains[s.domain] == top)
-    instruction = "Work in order, each step reading the previous step's file: " + "; ".join(phrases) + "."
+    instruction = _prose(files[0], phrases)
     expected = base64.b64encode(json.dumps(outputs, sort_keys=True).encode()).decode("ascii")
     body = (
         "python3 - <<'PY' || fail \"a step's output is wrong\"\n"
