@@ -157,7 +157,7 @@ def test_mlflow_registry_and_lineage(pipeline):
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["corpus"]["digest"] == corpus_md5
-    assert info["seeds"]["digest"] and info["task_set"]["digest"]
+    assert info["seeds"]["digest"] and info["task_set"]["digest"] and info["seeds"]["skills_digest"]
 
 
 @pytest.mark.slow

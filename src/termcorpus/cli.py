@@ -132,7 +132,7 @@ def lineage_cmd(ctx: click.Context, model_ref: str, as_json: bool) -> None:
     if src:
         click.echo(f"  source     {src.get('repo')}/{src.get('path')} @ {src.get('git_rev') or '-'} {src.get('git_tag') or ''}".rstrip())
     click.echo(f"task set     {info['task_set']['digest'] or '-'}  trajectories={info['task_set']['trajectories_digest'] or '-'}")
-    click.echo(f"seeds        {info['seeds']['digest'] or '-'}")
+    click.echo(f"seeds        {info['seeds']['digest'] or '-'}  skills={info['seeds'].get('skills_digest') or '-'}")
 
 
 def _register() -> None:

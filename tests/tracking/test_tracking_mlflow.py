@@ -40,7 +40,10 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
 
     corpus = _corpus(tmp_path)
     digest = dvc_md5(corpus)
-    log_corpus_version(corpus_dir=corpus, digest=digest, counts={"train": {"security": 1}}, tracking=store)
+    taxonomy = tmp_path / "taxonomy.json"
+    taxonomy.write_text('{"skills": []}')
+    log_corpus_version(corpus_dir=corpus, digest=digest, counts={"train": {"security": 1}}, tracking=store,
+                       taxonomy=taxonomy)
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}")
@@ -62,6 +65,7 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
     assert chain["corpus"]["source"]["tags"]["dvc_md5"] == digest
     assert chain["corpus"]["profile"]["train.security"] == 1
     assert chain["task_set"]["digest"] == "t1" and chain["seeds"]["digest"] == "s1"
+    assert chain["seeds"]["skills_digest"] == dvc_md5(taxonomy)
 
 
 @pytest.mark.integration

@@ -140,12 +140,20 @@ def _lineage_from_trajectories(corpus_dir: Path) -> dict[str, str]:
 
 
 def log_corpus_version(
-    *, corpus_dir: Path, digest: str, counts: dict[str, Any], tracking: TrackingParams
+    *, corpus_dir: Path, digest: str, counts: dict[str, Any], tracking: TrackingParams,
+    taxonomy: Path | None = Path("data/taxonomy.json"),
 ) -> str:
-    """Log one corpus version as an MLflow run with the corpus as dataset input; returns run id."""
+    """Log one corpus version as an MLflow run with the corpus as dataset input; returns run id.
+
+    ``taxonomy`` (the seed stage's normalized skill taxonomy) adds the skills digest to the lineage.
+    """
     mlflow = _mlflow(tracking)
     ds = corpus_dataset(Path(corpus_dir), digest, _flat_counts(counts))
     lineage = _lineage_from_trajectories(Path(corpus_dir))
+    if taxonomy is not None and Path(taxonomy).exists():
+        from termcorpus.runtime import dvc_md5
+
+        lineage["skills_digest"] = dvc_md5(taxonomy)
     tags = {
         "termcorpus.kind": "corpus",
         "corpus.digest": digest,
@@ -341,5 +349,6 @@ def lineage(model_ref: str, tracking: TrackingParams) -> dict[str, Any]:
                    "run_id": corpus_run.info.run_id if corpus_run else ""},
         "task_set": {"digest": ctags.get("lineage.task_set_digest", ""),
                      "trajectories_digest": ctags.get("lineage.trajectories_digest", "")},
-        "seeds": {"digest": ctags.get("lineage.seeds_digest", "")},
+        "seeds": {"digest": ctags.get("lineage.seeds_digest", ""),
+                  "skills_digest": ctags.get("lineage.skills_digest", "")},
     }
