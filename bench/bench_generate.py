@@ -17,27 +17,15 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
+from bench._results import machine as describe_machine, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "RESULTS.md"
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load average {load:.1f} at start"
 
 
 def bench_generation(variants: int, skill_tasks: int) -> dict[str, float]:
@@ -103,12 +91,6 @@ gating them all would take minutes, so the stage gates 2 variants per family
 """
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the '## generate' section, leaving other sections as they are."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## generate\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -119,7 +101,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="Gate worker processes.")
     ap.add_argument("--write", action="store_true", help="Write the results into bench/RESULTS.md.")
     args = ap.parse_args()
-    machine = _machine()
+    machine = describe_machine()
     print(f"machine: {machine}")
     g = bench_generation(args.variants, args.skill_tasks)
     print(f"generation: {g['n_tasks']} tasks at {g['gen_per_sec']:,.0f} tasks/s; json.dumps baseline "
@@ -130,7 +112,7 @@ def main() -> None:
           f"ratio {v['gate_per_sec'] / v['base_per_sec']:.3f}x")
     if args.write:
         cmd = "python -m bench.bench_generate " + " ".join(sys.argv[1:])
-        write_section(_section(cmd.strip(), machine, g, v))
+        write_section('generate', _section(cmd.strip(), machine, g, v))
         print(f"wrote {RESULTS.relative_to(REPO)}")
 
 

@@ -26,8 +26,6 @@ import argparse
 import datetime
 import multiprocessing
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -35,6 +33,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from bench._results import machine as describe_machine, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -42,18 +41,6 @@ GOAL_VS_CONTAINER = 25.0  # bwrap pool at least this many times the container-pe
 GOAL_VS_FLOOR = 1.5  # bwrap pool at most this many times slower than the plain-subprocess floor
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, Python {platform.python_version()}, "
-            f"load average {load:.1f} at start")
 
 
 def _docker_problem() -> str | None:
@@ -239,12 +226,6 @@ does), which saves one sandbox start per task.
 """
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the '## sandbox' section, leaving other sections as they are."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## sandbox\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -255,7 +236,7 @@ def main() -> None:
     ap.add_argument("--no-docker", action="store_true", help="Skip the Docker measurements.")
     ap.add_argument("--write", action="store_true", help="Write the results into bench/RESULTS.md.")
     args = ap.parse_args()
-    machine = _machine()
+    machine = describe_machine()
     print(f"machine: {machine}", flush=True)
     problem = "skipped (--no-docker)" if args.no_docker else _docker_problem()
     docker_ok = problem is None
@@ -276,7 +257,7 @@ def main() -> None:
     print(f"floor / bwrap pool: {t['floor'][0] / t['bwrap_2'][0]:.2f}x slower (goal <= {GOAL_VS_FLOOR}x)")
     if args.write:
         cmd = ("python -m bench.bench_sandbox " + " ".join(sys.argv[1:])).strip()
-        write_section(_section(cmd, machine, c, t, docker_note))
+        write_section('sandbox', _section(cmd, machine, c, t, docker_note))
         print(f"wrote {RESULTS.relative_to(REPO)}")
 
 

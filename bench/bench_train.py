@@ -25,13 +25,12 @@ import dataclasses
 import datetime
 import importlib.util
 import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from bench._results import machine as describe_machine, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -39,17 +38,6 @@ GOAL_RATIO = 0.9
 GOAL_PACKED = 0.95
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, Python {platform.python_version()}, "
-            f"load average {os.getloadavg()[0]:.1f} at start")
 
 
 def _synth():
@@ -187,12 +175,6 @@ def _section(command: str, machine: str, r: dict, steps: int, reps: int, threads
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the '## train' section, leaving other sections as they are."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## train\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -207,7 +189,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    machine = _machine()
+    machine = describe_machine()
     print(f"machine: {machine}", flush=True)
     r = bench(args.steps, args.reps, args.train_episodes)
     for key in ("padded", "packed"):
@@ -217,7 +199,7 @@ def main() -> None:
     print(f"real-token share: padded {s['padded']:.1%}, packed {s['packed']:.1%} (goal >= {GOAL_PACKED:.0%})")
     if args.write:
         cmd = ("python -m bench.bench_train " + " ".join(sys.argv[1:])).strip()
-        write_section(_section(cmd, machine, r, args.steps, args.reps, torch.get_num_threads()))
+        write_section('train', _section(cmd, machine, r, args.steps, args.reps, torch.get_num_threads()))
         print(f"wrote {RESULTS.relative_to(REPO)}")
 
 
