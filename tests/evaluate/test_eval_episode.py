@@ -17,9 +17,7 @@ from termcorpus.evaluate.metrics import summarize
 from termcorpus.evaluate.runner import run_lockstep
 from termcorpus.records import Lineage
 
-episode_mod = pytest.importorskip(
-    "termcorpus.execute.episode", reason="termcorpus.execute.episode (Episode API) is not importable yet"
-)
+import termcorpus.execute.episode as episode_mod
 
 pytestmark = [
     pytest.mark.integration,

@@ -44,7 +44,6 @@ def workdir(tmp_path, tiny_checkpoint, task_factory, corpus_factory):
 def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed (make setup installs it)")
-    pytest.importorskip("termcorpus.execute.episode", reason="Episode API not importable yet")
     proc = subprocess.run([sys.executable, *CMD], cwd=workdir, env=_env(workdir), capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -347,7 +347,7 @@ _ARCHIVE_TRICKS = {
 @attempt("symlinks and ../ paths", "imported task dirs: symlinks out, COPY ../ or /abs, '..' targets, ADD URL")
 @pytest.mark.parametrize("trick", sorted(_ARCHIVE_TRICKS))
 def test_interop_import_rejects_escaping_paths(trick, episode_dir):
-    interop = pytest.importorskip("termcorpus.tasks.interop", reason="tasks interop not landed yet")
+    from termcorpus.tasks import interop
     d = _harbor_dir(episode_dir)
     interop.import_task_dir(d)  # the clean directory imports
     _ARCHIVE_TRICKS[trick](d)
