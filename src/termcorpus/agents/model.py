@@ -19,8 +19,9 @@ callers, not something evaluation relies on, since the cut drops the instruction
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
+from termcorpus.train.chat import as_chat_dicts
 from termcorpus.errors import DataError
 from termcorpus.train.chat import EOS, IM_END
 
@@ -28,14 +29,6 @@ from termcorpus.train.chat import EOS, IM_END
 MIN_REPLY_TOKENS = 16
 
 
-def _as_chat(messages: Sequence[Any]) -> list[dict[str, str]]:
-    out = []
-    for m in messages:
-        if isinstance(m, Mapping):
-            out.append({"role": str(m["role"]), "content": str(m["content"])})
-        else:
-            out.append({"role": str(m.role), "content": str(m.content)})
-    return out
 
 
 def load_checkpoint(model_dir: Path) -> tuple[Any, Any]:
@@ -120,7 +113,7 @@ class HFModelAgent:
     def render(self, messages: Sequence[Any]) -> str:
         """The prompt text: the chat plus an open assistant turn (``render_chat`` layout)."""
         return self.tokenizer.apply_chat_template(
-            _as_chat(messages), tokenize=False, add_generation_prompt=True
+            as_chat_dicts(messages), tokenize=False, add_generation_prompt=True
         )
 
     def encode(self, messages: Sequence[Any]) -> list[int]:

@@ -33,8 +33,9 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
+from termcorpus.train.chat import as_chat_dicts
 from termcorpus.errors import ConfigError, EnvironmentProblem
 from termcorpus.records import Message, Task
 
@@ -58,14 +59,6 @@ def _one_line(text: str, limit: int = _MAX_DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _as_messages(messages: Sequence[Any]) -> list[dict[str, str]]:
-    out = []
-    for m in messages:
-        if isinstance(m, Mapping):
-            out.append({"role": str(m["role"]), "content": str(m["content"])})
-        else:
-            out.append({"role": str(m.role), "content": str(m.content)})
-    return out
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -181,7 +174,7 @@ class OpenAIChatAgent:
         """One chat completion for ``messages`` (records or ``{"role", "content"}`` dicts)."""
         body = {
             "model": self.model,
-            "messages": _as_messages(messages),
+            "messages": as_chat_dicts(messages),
             "temperature": self.temperature if temperature is None else float(temperature),
             "max_tokens": self.max_tokens if max_tokens is None else int(max_tokens),
         }

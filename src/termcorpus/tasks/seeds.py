@@ -60,7 +60,8 @@ from pydantic import Field, field_validator
 from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION
 from termcorpus.tasks.skills import ID_RE, Skill, Taxonomy, yaml_files
-from termcorpus.tasks.specs import SLOT_NAME_RE, FileSpec, SlotSpec, SkillTemplate, _Model  # noqa: F401 (re-exported)
+from termcorpus.tasks.specs import (SLOT_NAME_RE, FileSpec, SkillTemplate, SlotSpec, _Model, check_slot_names,
+                                     one_line_commands)  # noqa: F401 (re-exported)
 from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
 
 BUILTIN_TEST_NAMES = frozenset({"_orig_b64"})
@@ -100,18 +101,12 @@ class Seed(_Model):
     @field_validator("slots")
     @classmethod
     def _slot_names(cls, v: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
-        for name in v:
-            if not SLOT_NAME_RE.match(name):
-                raise ValueError(f"slot name {name!r} must be snake_case and not start with '_'")
-        return v
+        return check_slot_names(v)
 
     @field_validator("solution")
     @classmethod
     def _one_line_commands(cls, v: list[str]) -> list[str]:
-        for c in v:
-            if not c.strip() or "\n" in c.strip():
-                raise ValueError("each solution command must be one non-empty line")
-        return [c.strip() for c in v]
+        return one_line_commands(v)
 
     def effective_difficulty(self) -> str:
         if self.difficulty:

@@ -118,15 +118,25 @@ class SkillTemplate(_Model):
     @field_validator("slots")
     @classmethod
     def _slot_names(cls, v: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
-        for name in v:
-            if not SLOT_NAME_RE.match(name):
-                raise ValueError(f"slot name {name!r} must be snake_case and not start with '_'")
-        return v
+        return check_slot_names(v)
 
     @field_validator("solution")
     @classmethod
     def _one_line_commands(cls, v: list[str]) -> list[str]:
-        for c in v:
-            if not c.strip() or "\n" in c.strip():
-                raise ValueError("each solution command must be one non-empty line")
-        return [c.strip() for c in v]
+        return one_line_commands(v)
+
+
+def check_slot_names(slots: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
+    """Slot names are snake_case and never start with '_' (reserved for generated values)."""
+    for name in slots:
+        if not SLOT_NAME_RE.match(name):
+            raise ValueError(f"slot name {name!r} must be snake_case and not start with '_'")
+    return slots
+
+
+def one_line_commands(commands: list[str]) -> list[str]:
+    """Each solution command is one non-empty line (one agent turn); surrounding space is dropped."""
+    for c in commands:
+        if not c.strip() or "\n" in c.strip():
+            raise ValueError("each solution command must be one non-empty line")
+    return [c.strip() for c in commands]

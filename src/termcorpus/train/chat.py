@@ -32,6 +32,11 @@ def _role_content(m: object) -> tuple[str, str]:
     return str(getattr(m, "role")), str(getattr(m, "content"))
 
 
+def as_chat_dicts(messages: Iterable[object]) -> list[dict[str, str]]:
+    """Messages (records.Message or mappings) as plain {role, content} dicts for chat APIs."""
+    return [dict(zip(("role", "content"), _role_content(m))) for m in messages]
+
+
 def render_segments(messages: Iterable[object], add_generation_prompt: bool = False) -> list[tuple[str, bool]]:
     """Split the rendered chat into (text, is_trained) pieces: assistant content + IM_END is trained."""
     segs: list[tuple[str, bool]] = []
