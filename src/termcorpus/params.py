@@ -119,7 +119,7 @@ class BalanceParams:
 
 @dataclass
 class TrainParams:
-    model: str = p("tiny", "Model preset ('tiny') or a local checkpoint path.")
+    model: str = p("tiny", "Base model: 'tiny' (from scratch), 'smollm2-135m' (pretrained, offline), a local checkpoint path or a hub id (e.g. Qwen/Qwen3-8B).")
     seed: int = p(0, "Random seed of initialisation and batch order.")
     vocab_size: int = p(512, "Tokenizer vocabulary size (trained on the corpus).", min=300, max=200000)
     hidden_size: int = p(128, "Hidden size of the tiny preset.", min=16)
@@ -138,6 +138,9 @@ class TrainParams:
     bf16: bool = p(True, "Use bf16 autocast.")
     log_every: int = p(25, "Steps between loss log points.", min=1)
     packing: bool = p(False, "Pack consecutive episodes into each sequence (block-diagonal attention) instead of padding each one.")
+    fresh_names: float = p(0.0, "Share of training draws whose name-like slot values are replaced by fresh names "
+                           "(the same episode, renamed everywhere): teaches copying names instead of memorising them.",
+                           min=0.0, max=1.0)
     register_model: bool = p(True, "Register the checkpoint as an MLflow model version.")
     save_every: int = p(200, "Steps between resumable step checkpoints in resume_dir (0: none, only the final model).", min=0)
     keep_checkpoints: int = p(2, "Newest step checkpoints kept in resume_dir.", min=1)

@@ -47,9 +47,11 @@ def test_base_named_by_path_is_loaded_from_there(tiny_checkpoint, tmp_path):
 def test_unknown_base_is_a_data_error(tiny_checkpoint, tmp_path):
     from termcorpus.errors import DataError
 
-    ckpt = _checkpoint(tiny_checkpoint, tmp_path / "ft", {"base_model": "Qwen/Qwen3-0.6B"})
-    with pytest.raises(DataError, match="base_model"):
-        build_agents(ckpt, EvaluateParams(max_new_tokens=8))
+    # a hub id the offline machine cannot fetch, and a path that holds no checkpoint
+    for base in ("Qwen/Qwen3-0.6B", "no such/checkpoint dir"):
+        ckpt = _checkpoint(tiny_checkpoint, tmp_path / f"ft{len(base)}", {"base_model": base})
+        with pytest.raises(DataError, match="base_model"):
+            build_agents(ckpt, EvaluateParams(max_new_tokens=8))
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,11 @@ def test_another_seed_gives_other_variants(catalog, result):
 
 
 def test_every_seed_yields_all_its_variants_with_ids_and_family(catalog, result):
-    assert len(result.tasks) == 12 * len(catalog.seeds)
+    assert len(result.tasks) == 12 * sum(s.weight for s in catalog.seeds)
+    assert any(s.weight > 1 for s in catalog.seeds)  # weighted seeds get weight x n_variants
     assert len(result.heldout) == 2 * len(catalog.seeds)
+    by_family = {s.id: sum(t.family == s.id for t in result.tasks) for s in catalog.seeds}
+    assert all(by_family[s.id] == 12 * s.weight for s in catalog.seeds)
     ids = [t.id for t in result.tasks + result.heldout]
     assert len(set(ids)) == len(ids)
     t = result.tasks[0]
@@ -76,12 +79,12 @@ def test_instructions_and_solutions_stay_short(result):
         assert 1 <= len(t.solution) <= 4
 
 
-def test_metrics_count_domains_skills_and_sources(result):
+def test_metrics_count_domains_skills_and_sources(catalog, result):
     m = result.metrics()
     assert sum(m["tasks_by_domain"].values()) == m["n_tasks"]
     assert set(m["tasks_by_domain"]) <= set(DOMAINS)
     assert m["tasks_by_source"] == {"seed": m["n_tasks"]}
-    assert m["tasks_by_skill"]["symlinks"] == 12
+    assert m["tasks_by_skill"]["symlinks"] == 12 * sum(s.weight for s in catalog.seeds if "symlinks" in s.skills)
     assert m["drops"] == {}
 
 

@@ -373,7 +373,11 @@ def one_variant_per_seed(tmp_path_factory) -> list[Task]:
     from termcorpus.tasks.catalog import build_catalog
 
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
-    return generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=1, n_heldout_variants=0).tasks
+    tasks = generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=1, n_heldout_variants=0).tasks
+    # A seed's weight multiplies its variants: keep the first of each family.
+    first = {t.family: t for t in reversed(tasks)}
+    assert {s.id for s in catalog.seeds} <= set(first)
+    return [t for t in tasks if first[t.family] is t]
 
 
 @pytest.mark.docker

@@ -24,7 +24,7 @@ def _first_epoch(rows, n):
 
 def test_packed_rows_fit_and_fill():
     ex = _examples(500)
-    rows = list(itertools.islice(_row_stream(ex, seed=0, max_seq_len=512, packing=True), 100))
+    rows = list(itertools.islice(_row_stream(D.ordered(ex, 0), max_seq_len=512, packing=True), 100))
     assert all(sum(len(e.input_ids) for e in r) <= 512 for r in rows)
     fill = sum(len(e.input_ids) for r in rows for e in r) / (512 * len(rows))
     assert fill > 0.97
@@ -34,7 +34,7 @@ def test_packing_keeps_each_example_once_and_close_to_its_place():
     n = 300
     ex = _examples(n, seed=1)
     # The first epoch is the stored order; the look-ahead window delays no example past its end.
-    order = _first_epoch(_row_stream(ex, seed=0, max_seq_len=512, packing=True), n - PACK_LOOKAHEAD)
+    order = _first_epoch(_row_stream(D.ordered(ex, 0), max_seq_len=512, packing=True), n - PACK_LOOKAHEAD)
     assert len(set(order)) == len(order)
     assert all(i < n for i in order)
     # An example can be pulled forward only from inside the look-ahead window.
@@ -45,6 +45,6 @@ def test_packing_keeps_each_example_once_and_close_to_its_place():
 
 def test_packed_stream_is_deterministic():
     ex = _examples(200, seed=2)
-    a = list(itertools.islice(_row_stream(ex, seed=3, max_seq_len=512, packing=True), 150))
-    b = list(itertools.islice(_row_stream(ex, seed=3, max_seq_len=512, packing=True), 150))
+    a = list(itertools.islice(_row_stream(D.ordered(ex, 3), max_seq_len=512, packing=True), 150))
+    b = list(itertools.islice(_row_stream(D.ordered(ex, 3), max_seq_len=512, packing=True), 150))
     assert a == b

@@ -61,13 +61,19 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     return meta
 
 
-def _base_path(model_dir: Path, base: str) -> Path:
+def _base_source(model_dir: Path, base: str) -> str:
+    """What to load as the base: a checkpoint directory (as given or relative to the model), a
+    pretrained preset (its converted folder) or a hub id."""
+    from termcorpus.train.pretrained import HUB_ID, PRESETS
+
     p = Path(base)
     for cand in (p, Path(model_dir) / p):
         if (cand / "config.json").is_file():
-            return cand
-    raise DataError(f"field 'base_model': {base!r} is neither 'tiny' nor a checkpoint directory "
-                    "(no config.json there)", where=str(Path(model_dir) / META_FILE))
+            return str(cand)
+    if base in PRESETS or (HUB_ID.match(base) and not p.exists()):
+        return base
+    raise DataError(f"field 'base_model': {base!r} is neither 'tiny', a pretrained preset, a hub id nor a "
+                    "checkpoint directory (no config.json there)", where=str(Path(model_dir) / META_FILE))
 
 
 def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
@@ -97,9 +103,16 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
         base_model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
         base_agent = HFModelAgent(base_model, tokenizer, name="base", model_name=f"tiny-init-seed{seed}", **gen)
     else:
-        path = _base_path(model_dir, base)
-        base_model, base_tok = load_checkpoint(path)
-        base_agent = HFModelAgent(base_model, base_tok, name="base", model_name=base, **gen)
+        from termcorpus.train.model import load_pretrained
+
+        from termcorpus.errors import ConfigError
+
+        # Loaded like training loads it (same chat template), so the base sees the same prompts.
+        try:
+            base_model, base_tok = load_pretrained(_base_source(model_dir, base))
+        except ConfigError as e:
+            raise DataError(f"field 'base_model': {e}", where=str(model_dir / META_FILE)) from None
+        base_agent = HFModelAgent(base_model.eval(), base_tok, name="base", model_name=base, **gen)
     return finetuned, base_agent
 
 

@@ -378,7 +378,8 @@ def gen_tree(rng: random.Random, avoid: frozenset[str], *, ext: str = "", k: int
              empty: int = 0, marker: str = "", marked: int = 0) -> dict[str, str]:
     """A directory tree: ``k`` files ending ``.ext`` and ``n`` files with other extensions, spread
     over sub-directories up to ``depth`` deep; ``empty`` extra empty files; exactly ``marked``
-    files contain ``marker``. File names are lowercase nouns (one alphabetical order everywhere)."""
+    files contain ``marker``. File names are lowercase nouns (one alphabetical order everywhere);
+    each sub-directory holds at least one file."""
     subdirs = [""]
     for _ in range(rng.randint(1, 3) if depth > 0 else 0):
         parent = rng.choice([d for d in subdirs if d.count("/") < depth])
@@ -391,7 +392,10 @@ def gen_tree(rng: random.Random, avoid: frozenset[str], *, ext: str = "", k: int
     for i, name in enumerate(names):
         e = ext if i < k else rng.choice(other_exts)
         body = "" if i >= k + n else "\n".join(" ".join(_words(rng, avoid, 3, marker)) for _ in range(rng.randint(1, 4))) + "\n"
-        path = f"{rng.choice(subdirs)}{name}.{e}"
+        # every sub-directory holds at least one file (an empty tree would make "list the
+        # sub-directories" or "flatten" tasks vacuous), the rest land anywhere
+        where = subdirs[i + 1] if i + 1 < len(subdirs) else rng.choice(subdirs)
+        path = f"{where}{name}.{e}"
         files[path] = body
     if marked:
         nonempty = [p for p, t in files.items() if t]

@@ -91,13 +91,15 @@ def _key(task: Task) -> str:
 
 def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
                 drops: Counter, family: str | None = None, source: str = "seed") -> tuple[list[Task], list[Task]]:
-    """The training and held-out variants of one seed (or, with ``family``/``source``, of a
+    """The training and held-out variants of one seed (``seed.weight`` x ``n_variants`` training
+    ones; or, with ``family``/``source``, of a
     custom skill's template: the family also keys the random stream and names the variants)."""
     name = family or seed.id
     seen: set[str] = set()
     train_instructions: set[str] = set()
     train: list[Task] = []
     held: list[Task] = []
+    n_variants *= seed.weight
     for index in range(n_variants + n_heldout):
         heldout = index >= n_variants
         for attempt in range(MAX_ATTEMPTS):

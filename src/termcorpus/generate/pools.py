@@ -103,14 +103,39 @@ EXTS: tuple[str, ...] = ("txt", "log", "csv", "md", "json", "py", "cfg", "dat", 
 SHELLS: tuple[str, ...] = ("/bin/bash", "/bin/sh", "/usr/sbin/nologin", "/bin/zsh", "/bin/false")
 
 
+_CONSONANTS = "bdfgklmnprstvz"
+_VOWELS = "aeiou"
+
+
+def made_up_word(rng: random.Random) -> str:
+    """A pronounceable word that is in no list: 2-3 consonant-vowel syllables (``tavoki``).
+
+    Why: names drawn only from word lists let a small model learn the words and complete a
+    name into a familiar one instead of copying it from the instruction (FACTS.md: 9% success
+    on unseen names). Made-up words can only be copied, so they teach copying.
+    """
+    return "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) + (rng.choice("lnrs") if rng.random() < 0.25 else "")
+                   for _ in range(rng.randint(2, 3)))
+
+
 def _stem(rng: random.Random) -> str:
-    # Mostly adjective_noun or noun + number (tens of thousands of stems), a few bare nouns.
+    # adjective_noun, noun + number, a few bare nouns, and ~40% made-up words (tens of
+    # thousands of stems in all).
     r = rng.random()
-    if r < 0.55:
+    if r < 0.30:
+        return made_up_word(rng)
+    if r < 0.40:
+        return f"{made_up_word(rng)}_{rng.choice(NOUNS)}"
+    if r < 0.70:
         return f"{rng.choice(ADJECTIVES)}_{rng.choice(NOUNS)}"
-    if r < 0.65:
+    if r < 0.76:
         return rng.choice(NOUNS)
     return f"{rng.choice(NOUNS)}{rng.randint(1, 99)}"
+
+
+def _dir(rng: random.Random) -> str:
+    # Mostly the usual directory names, a third made-up ones (same reason as _stem).
+    return made_up_word(rng) if rng.random() < 0.35 else rng.choice(DIRS)
 
 
 def _func(rng: random.Random) -> str:
@@ -151,7 +176,7 @@ POOLS: dict[str, Callable[[random.Random], str]] = {
     "adj": _list(ADJECTIVES),
     "verb": _list(VERBS),
     "word": _word,
-    "dir": _list(DIRS),
+    "dir": _dir,
     "column": _list(COLUMNS),
     "category": _list(CATEGORIES),
     "user": _list(USERS),

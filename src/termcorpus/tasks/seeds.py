@@ -8,6 +8,7 @@ Schema of a seed file::
         skills: [file_moving, globbing]    # ids from the skill taxonomy (data/skills)
         difficulty: easy               # optional: easy | medium | hard (default: by solution length)
         timeout_sec: 30                # optional per-command limit for the task's environment
+        weight: 1                      # optional: this many times generate.n_variants training variants
         slots:                         # named values drawn per variant, in this order
           src: {pool: dir}             # one value of a named pool (generate/pools.py)
           dst: {pool: dir}             # pool values are distinct within a variant
@@ -77,6 +78,7 @@ class Seed(_Model):
     skills: list[str] = Field(min_length=1)
     difficulty: Literal["easy", "medium", "hard"] | None = None
     timeout_sec: float | None = Field(default=None, gt=0, le=3600)
+    weight: int = Field(default=1, ge=1, le=16, description="training variants = weight x generate.n_variants")
     slots: dict[str, SlotSpec] = Field(default_factory=dict)
     instruction: str = Field(min_length=1)
     files: list[FileSpec] = Field(default_factory=list)

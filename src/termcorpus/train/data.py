@@ -8,6 +8,8 @@ merge differently at the joins than the inference prompt does.
 
 from __future__ import annotations
 
+import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 
 from termcorpus.errors import DataError
+from termcorpus.generate.pools import draw
 from termcorpus.train.chat import render_chat, render_segments
 
 IGNORE = -100
@@ -45,11 +48,57 @@ class Example:
 
 @dataclass
 class Encoded:
-    """A split after tokenization: kept examples plus the counted drops."""
+    """A split after tokenization: kept examples plus the counted drops (``chats[i]`` is the
+    chat ``examples[i]`` was encoded from)."""
 
     examples: list[Example] = field(default_factory=list)
     dropped_too_long: int = 0
     dropped_no_assistant: int = 0
+    chats: list[Chat] = field(default_factory=list)
+
+
+# A slot value is renamed only when it looks like a name: lowercase letters/digits with '_' or
+# '-' between parts, at least 3 characters, not a number. Extensions, numbers, paths and values
+# with spaces keep their meaning in the commands and are left alone.
+_RENAMABLE = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
+_KEEP = frozenset("txt log csv md json py cfg dat ini xml yaml bak tmp out sh conf toml sql html".split())
+
+
+def renamable(value: str, chat: Chat) -> bool:
+    """A name-like slot value that the instruction (first user message) mentions."""
+    if len(value) < 3 or value in _KEEP or not _RENAMABLE.match(value):
+        return False
+    first_user = next((c for r, c in chat.messages if r == "user"), "")
+    return _word(value).search(first_user) is not None
+
+
+def _word(value: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(value)}(?![A-Za-z0-9_])")
+
+
+def rename_slots(chat: Chat, rng: random.Random) -> Chat:
+    """The same episode with each name-like slot value replaced, everywhere in the chat (whole
+    words only), by a fresh name drawn from the generator's ``stem`` pool.
+
+    Why: a small model memorises the names of a few thousand episodes before it learns to copy
+    names from the instruction; fresh names make copying the only way to predict them (the
+    ``train.fresh_names`` augmentation, docs/EXPERIMENTS.md). The corpus itself is not changed.
+    """
+    values = sorted({v for v in chat.slot_values if renamable(v, chat)}, key=lambda v: (-len(v), v))
+    if not values:
+        return chat
+    taken = set(chat.slot_values)
+    mapping: dict[str, str] = {}
+    for v in values:
+        for _ in range(50):
+            new = draw("stem", rng)
+            if new not in taken:
+                break
+        taken.add(new)
+        mapping[v] = new
+    pattern = re.compile("|".join(_word(v).pattern for v in values))
+    messages = tuple((role, pattern.sub(lambda m: mapping[m.group(0)], content)) for role, content in chat.messages)
+    return Chat(messages=messages, slot_values=tuple(mapping.get(v, v) for v in chat.slot_values))
 
 
 def _chat_from_row(row: dict, where: str) -> Chat:
@@ -126,6 +175,7 @@ def encode_split(tokenizer, chats: Sequence[Chat], max_seq_len: int) -> Encoded:
             enc.dropped_no_assistant += 1
         else:
             enc.examples.append(ex)
+            enc.chats.append(chat)
     return enc
 
 
@@ -144,6 +194,12 @@ def index_stream(n: int, seed: int) -> Iterator[int]:
     while True:
         yield from epoch_order(n, epoch, seed)
         epoch += 1
+
+
+def ordered(examples: Sequence[Example], seed: int) -> Iterator[Example]:
+    """Endless examples in training order (index_stream)."""
+    for i in index_stream(len(examples), seed):
+        yield examples[i]
 
 
 def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import math
+import random
 import shutil
 import sys
 import time
@@ -105,23 +106,40 @@ def _empty_out_dir(out_dir: Path) -> None:
 PACK_LOOKAHEAD = 64
 
 
-def _row_stream(examples: Sequence[D.Example], seed: int, max_seq_len: int, packing: bool) -> Iterator[list[D.Example]]:
+def _example_stream(enc: D.Encoded, seed: int, max_seq_len: int, tokenizer, fresh_names: float) -> Iterator[D.Example]:
+    """Examples in training order (index_stream), each draw renamed with fresh slot names with
+    probability ``fresh_names`` (D.rename_slots). The k-th draw's coin and names come from
+    ``Random((seed, k))``: a pure function of (examples, seed, k), so resuming can fast-forward."""
+    if fresh_names <= 0.0:
+        yield from D.ordered(enc.examples, seed)
+        return
+    for k, i in enumerate(D.index_stream(len(enc.examples), seed)):
+        ex = enc.examples[i]
+        rng = random.Random(f"{seed}:{k}")
+        if rng.random() < fresh_names:
+            renamed = D.encode_chat(tokenizer, D.rename_slots(enc.chats[i], rng).as_dicts())
+            if len(renamed.input_ids) <= max_seq_len:
+                ex = renamed
+        yield ex
+
+
+def _row_stream(examples: Iterator[D.Example], max_seq_len: int, packing: bool) -> Iterator[list[D.Example]]:
     """Training rows forever: one example per row, or examples packed up to max_seq_len.
 
     Packed rows start with the oldest waiting example, then take the largest waiting example that
-    still fits, until none does. Deterministic: a pure function of (examples, seed), so a resumed
-    run can fast-forward it.
+    still fits, until none does. Deterministic: a pure function of the example stream, so a
+    resumed run can fast-forward it.
     """
-    stream = D.index_stream(len(examples), seed)
+    stream = examples
     if not packing:
-        for i in stream:
-            yield [examples[i]]
+        for ex in stream:
+            yield [ex]
         return
     waiting: list[D.Example] = []
 
     def refill() -> None:
         while len(waiting) < PACK_LOOKAHEAD:
-            waiting.append(examples[next(stream)])
+            waiting.append(next(stream))
 
     while True:
         refill()
@@ -140,6 +158,12 @@ def _row_stream(examples: Sequence[D.Example], seed: int, max_seq_len: int, pack
             row.append(e)
             room -= len(e.input_ids)
         yield row
+
+
+def training_rows(enc: D.Encoded, tokenizer, params: TrainParams) -> Iterator[list[D.Example]]:
+    """The loop's endless row stream for an encoded split (order, fresh names, packing)."""
+    examples = _example_stream(enc, params.seed, params.max_seq_len, tokenizer, params.fresh_names)
+    return _row_stream(examples, params.max_seq_len, params.packing)
 
 
 def _collate(rows: list[list[D.Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
@@ -321,7 +345,7 @@ def train(
     # it once per process and shorten the schedule under DDP.
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(params.warmup_steps, params.max_steps))
 
-    rows = _row_stream(train_enc.examples, params.seed, params.max_seq_len, params.packing)
+    rows = training_rows(train_enc, tokenizer, params)
     nproc, rank = accelerator.num_processes, accelerator.process_index
     bs = params.batch_size
     state = C.LoopState(step=0, rows_consumed=0, tokens=0, window=[0.0, 0.0])

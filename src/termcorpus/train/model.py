@@ -1,8 +1,9 @@
-"""Model presets: a tiny Qwen3 built from scratch, or a local Hugging Face checkpoint to fine-tune.
+"""Model presets: a tiny Qwen3 built from scratch, or a pretrained base to fine-tune.
 
 ``tiny`` is the Qwen3 architecture (RMSNorm, q/k-norm, GQA, SwiGLU, RoPE) at a size two CPU cores
-can train in minutes; its sizes come from ``TrainParams``. Anything else in ``train.model`` must
-be a local directory written by ``save_pretrained`` (no hub access: the pipeline runs offline).
+can train in minutes; its sizes come from ``TrainParams``. Anything else in ``train.model`` is a
+pretrained base (train/pretrained.py): the offline ``smollm2-135m`` preset, a local
+``save_pretrained`` directory, or a hub id such as ``Qwen/Qwen3-8B`` for users with a hub.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, 
 
 from termcorpus.errors import ConfigError
 from termcorpus.params import TrainParams
-from termcorpus.train.chat import IM_END, PAD
+from termcorpus.train.chat import CHAT_TEMPLATE, IM_END, IM_START, PAD
+from termcorpus.train.pretrained import resolve
 
 TINY = "tiny"
 
@@ -65,30 +67,28 @@ def generation_config(tokenizer) -> GenerationConfig:
     return GenerationConfig(eos_token_id=eos, pad_token_id=pad, do_sample=False)
 
 
-def checkpoint_dir(model: str) -> Path:
-    """The local checkpoint directory named by ``train.model``, checked."""
-    path = Path(model)
-    if not path.is_dir():
-        raise ConfigError(
-            f"'train.model' must be 'tiny' or a local checkpoint directory; {model!r} is neither"
-            " (hub names are not fetched: the pipeline runs offline)"
-        )
-    if not (path / "config.json").exists():
-        raise ConfigError(f"'train.model' {model!r} has no config.json (not a save_pretrained directory)")
-    return path
-
-
 def load_pretrained(model: str):
-    """Model and tokenizer of a local checkpoint, for fine-tuning with the same loop."""
-    path = checkpoint_dir(model)
+    """Model and tokenizer of a pretrained base (preset, local checkpoint or hub id) for
+    fine-tuning with the same loop. The tokenizer gets our chat template: the model is trained
+    and evaluated on exactly that layout (ChatML, which SmolLM2 and Qwen3 already speak)."""
+    source = resolve(model)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        net = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, attn_implementation="sdpa")
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        net = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, attn_implementation="sdpa")
     except (OSError, ValueError) as e:
-        raise ConfigError(f"cannot load checkpoint {model!r}: {e}")
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"cannot load 'train.model' {model!r} from {source}: {first}")
+    tokenizer.chat_template = CHAT_TEMPLATE
+    missing = [t for t in (IM_START, IM_END) if t not in tokenizer.get_vocab()]
+    if missing:
+        # Add the ChatML markers as special tokens so they stay single tokens; new rows are learned.
+        tokenizer.add_special_tokens({"additional_special_tokens": missing})
+        net.resize_token_embeddings(len(tokenizer))
     if tokenizer.pad_token is None:
         # Padding positions are masked and unlabelled, any id works; eos is always there.
         tokenizer.pad_token = tokenizer.eos_token
+    im_end = tokenizer.convert_tokens_to_ids(IM_END)
+    net.generation_config = GenerationConfig(eos_token_id=im_end, pad_token_id=tokenizer.pad_token_id, do_sample=False)
     return net, tokenizer
 
 
