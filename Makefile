@@ -9,6 +9,8 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 VENV := .venv/bin
+# DVC runs each stage's `python ...` through the shell: it must find the venv's interpreter.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: setup repro test test-fast bench clean
 setup:

@@ -71,6 +71,8 @@ class ExecuteParams:
     memory_mb: int = p(1024, "Per-task memory limit in MiB.", min=32, max=65536)
     max_procs: int = p(256, "Per-task process limit.", min=8, max=100000)
     max_output_bytes: int = p(8192, "Output kept per command; the rest is cut with a marker.", min=256)
+    verify_in_place: bool = p(True, "bwrap: run the verifier in the agent's own sandbox once every agent process is "
+                                    "stopped (as Harbor does in the agent's container); false: a new sandbox over the same /app.")
     prompt_style: str = p("compact", "Prompt of the first user message.", choices=["compact", "terminus2"])
     executor: str = p("local", "Where episodes run: 'local' (process pool of `workers`) or 'ray' (a Ray cluster; "
                                "same bytes).", choices=["local", "ray"])

@@ -56,7 +56,8 @@ class Episode:
         self._tmp = Path(tempfile.mkdtemp(prefix="termcorpus-ep-"))
         try:
             self._workdir = prepare_workdir(self.task, self._tmp)
-            self._session = open_session(self.task, self.sandbox, workdir=self._workdir)
+            self._session = open_session(self.task, self.sandbox, workdir=self._workdir,
+                                         verifier_slot=self.sandbox.verify_in_place)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -96,11 +97,10 @@ class Episode:
         """Stop the agent's shell, run the verifier over /app and return the record."""
         if self._workdir is None:
             raise RuntimeError("episode is not open (use it as a context manager)")
-        if self._session is not None:
-            # The agent's background processes must not race the tests.
-            self._session.close()
-            self._session = None
-        verdict = run_verifier(self.task, self.sandbox, self._workdir)
+        # The agent's shell and background processes are stopped before the tests start
+        # (in its own sandbox when the backend can, else in a new one over the same /app).
+        session, self._session = self._session, None
+        verdict = run_verifier(self.task, self.sandbox, self._workdir, agent_session=session)
         task = self.task
         return Trajectory(
             id=f"{task.id}:{self.agent_name}",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from termcorpus.records import Task
-from termcorpus.sandbox import SandboxConfig, open_session
+from termcorpus.sandbox import SandboxConfig, Session, open_session
 
 _MAX_REWARD_FILE_BYTES = 4096
 
@@ -68,11 +68,28 @@ def _reward_from_files(logs: Path) -> tuple[float | None, str]:
     return None, ""
 
 
-def run_verifier(task: Task, config: SandboxConfig, workdir: Path) -> VerifierResult:
-    """Run ``task``'s tests in a sandbox over ``workdir`` (the agent's /app)."""
+def run_verifier(task: Task, config: SandboxConfig, workdir: Path,
+                 agent_session: Session | None = None) -> VerifierResult:
+    """Run ``task``'s tests in a sandbox over ``workdir`` (the agent's /app).
+
+    With ``agent_session`` (opened with ``verifier_slot``), the tests run in the agent's own
+    sandbox after every process of the agent is stopped, as Harbor runs them in the agent's
+    container; the session is closed here either way. Otherwise, or when that sandbox cannot
+    take them, a new sandbox is opened over the same /app.
+    """
     # The tests get the task's own time budget, not the per-command cap of the agent.
     vconfig = dataclasses.replace(config, timeout_sec=float(task.environment.timeout_sec))
-    with open_session(task, vconfig, workdir=workdir, tests_dir=True) as session:
+    session = None
+    if agent_session is not None:
+        try:
+            if config.verify_in_place and agent_session.verify_in_place(vconfig.timeout_sec):
+                session = agent_session
+        finally:
+            if session is None:
+                agent_session.close()
+    if session is None:
+        session = open_session(task, vconfig, workdir=workdir, tests_dir=True)
+    with session:
         result = session.run("bash /tests/test.sh", vconfig.timeout_sec)
         assert session.logs_path is not None
         reward, note = _reward_from_files(session.logs_path)

@@ -49,7 +49,7 @@ __all__ = [
 
 
 def open_session(task: Task, config: SandboxConfig, *, workdir: Path | None = None,
-                 tests_dir: bool = False) -> Session:
+                 tests_dir: bool = False, verifier_slot: bool = False) -> Session:
     """Start a sandboxed shell for ``task`` (use as a context manager; ``close()`` cleans up).
 
     Without ``workdir`` the task's files are written to a fresh temp dir mounted at /app and
@@ -57,12 +57,13 @@ def open_session(task: Task, config: SandboxConfig, *, workdir: Path | None = No
     parents the sandbox uid can traverse) that directory is mounted at /app as it is, is
     handed to the sandbox uid, and is kept on close: this is how the verifier sees the
     agent's /app. ``tests_dir`` adds the task's tests at /tests (read-only) and a writable
-    /logs/verifier.
+    /logs/verifier. ``verifier_slot`` (bwrap) prepares an agent's session so that
+    ``Session.verify_in_place`` can later run the tests in it (one sandbox per task).
     """
     if config.backend == "bwrap":
         from termcorpus.sandbox.bwrap import BwrapSession
 
-        return BwrapSession(task, config, workdir=workdir, tests_dir=tests_dir)
+        return BwrapSession(task, config, workdir=workdir, tests_dir=tests_dir, verifier_slot=verifier_slot)
     if config.backend == "docker":
         from termcorpus.sandbox.docker import DockerSession
 

@@ -12,6 +12,7 @@ read-only and /logs/verifier writable.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 from termcorpus.errors import DataError, EnvironmentProblem
 from termcorpus.sandbox.cgroup import TaskCgroup, delegated_parent
 from termcorpus.sandbox.procs import descendants, kill_pids, pids_of_uid, process_table
-from termcorpus.sandbox.session import Session
+from termcorpus.sandbox.session import _STARTUP_TIMEOUT_SEC, Session
 from termcorpus.sandbox.uids import UidLease, lease_uid
 
 SANDBOX_UID = 1000  # the uid (and gid) the task sees
@@ -64,8 +65,12 @@ class BwrapSession(Session):
     _outer: int | None = None
     _inner: int | None = None
     _shell: int | None = None
+    _supervisor_pid: int | None = None
+    _agent_shell_kept = True
+    _c2_inside: int | None = None  # the fresh verifier shell's status fd, inside the sandbox
 
     def _prepare(self) -> None:
+        self._fds: dict[str, int] = {}  # verifier_slot pipes: go_r/go_w, c2_r/c2_w
         self._as_root = os.geteuid() == 0
         self._tools = require_tools(self._as_root)
         if self._as_root:
@@ -73,7 +78,7 @@ class BwrapSession(Session):
             self._lease = lease_uid(os.getpid() % 1024)
             uid = self._lease.uid
             self._chown_tree(self.app_dir, uid)
-            if self.logs_path is not None:
+            if self.logs_path is not None and not self._slot:
                 self._chown_tree(self.logs_path, uid)
         etc = self.root / "etc"
         etc.mkdir()
@@ -161,8 +166,116 @@ class BwrapSession(Session):
             argv += ["--ro-bind", str(self.tests_path), "/tests",
                      "--bind", str(self.logs_path), "/logs/verifier"]
         # bwrap's root is a tmpfs: make it read-only, or `echo > /big` would fill host memory.
-        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/app", "bash", "--noprofile", "--norc"]
+        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/app"]
+        if self._slot:
+            argv += ["bash", "--noprofile", "--norc", "-c", self._supervisor(ctrl_fd)]
+        else:
+            argv += ["bash", "--noprofile", "--norc"]
         return self._cg.wrap(argv) if self._cg is not None else argv
+
+    # ---- the verifier in the agent's sandbox ----------------------------------------------------
+    # With verifier_slot the sandbox's first process is a small supervisor (text fixed here,
+    # before any agent command runs): it starts the agent's shell, holds back two pipes the
+    # shell never gets (`go`: the host's signal; `ctrl2`: the next shell's status pipe), and
+    # once the agent's shell is gone and the host says go, it becomes a fresh shell with
+    # bwrap's clean environment. Harbor runs its tests the same way, by a new process in the
+    # agent's container after the agent is done. It keeps the supervisor's own copy of the
+    # agent's status pipe closed, so the host still sees the agent's shell exit.
+    def _supervisor(self, ctrl_fd: int) -> str:
+        go, c2 = self._fds["go_r"], self._fds["c2_w"]
+        return (
+            f"bash --noprofile --norc {go}<&- {c2}>&- <&0 & "
+            f"exec {ctrl_fd}>&-; wait $!; printf 'exit %s\\n' \"$?\" >&{c2}; "
+            f"read -r _ <&{go} || exit 0; exec {go}<&-; exec bash --noprofile --norc"
+        )
+
+    def _extra_fds(self) -> tuple[int, ...]:
+        if not self._slot:
+            return ()
+        self._fds["go_r"], self._fds["go_w"] = os.pipe()
+        self._fds["c2_r"], self._fds["c2_w"] = os.pipe()
+        self._c2_inside = self._fds["c2_w"]
+        return (self._fds["go_r"], self._fds["c2_w"])
+
+    def _close_fd(self, name: str) -> None:
+        fd = self._fds.pop(name, None)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _after_popen(self) -> None:
+        self._close_fd("go_r")  # the sandbox holds these ends now
+        self._close_fd("c2_w")
+
+    def _close_extra_fds(self) -> None:
+        for name in list(getattr(self, "_fds", {})):
+            self._close_fd(name)
+
+    def _collect_exit(self, out_fd: int, capture) -> int | None:
+        if not self._slot:
+            return super()._collect_exit(out_fd, capture)
+        # The supervisor still holds the output pipe (no EOF will come) and bwrap lives on:
+        # take the status the supervisor reports and what the shell wrote.
+        status = self._agent_exit_status()
+        self._drain(out_fd, capture)
+        return status
+
+    def _agent_exit_status(self) -> int | None:
+        """The agent's shell exited by itself: its status as the supervisor reports it."""
+        c2 = self._fds.get("c2_r")
+        if c2 is None:
+            return None
+        from termcorpus.sandbox.session import _readable
+
+        buf = b""
+        end = time.monotonic() + 1.0
+        while b"\n" not in buf and time.monotonic() < end:
+            if _readable([c2], max(end - time.monotonic(), 0.0)):
+                data = os.read(c2, 256)
+                if not data:
+                    break
+                buf += data
+        parts = buf.split(b"\n", 1)[0].split()
+        return int(parts[1]) if len(parts) == 2 and parts[0] == b"exit" and parts[1].isdigit() else None
+
+    def verify_in_place(self, timeout_sec: float) -> bool:
+        if not self._slot or self._closed or self._proc is None or self._proc.poll() is not None:
+            return False
+        sup = self._supervisor_pid
+        if sup is None or sup not in descendants(self._outer or self._proc.pid):
+            return False  # the agent killed it: verify in a new sandbox
+        # Every process but bwrap's PID 1 and the supervisor: the agent's shell and whatever
+        # it left running. Nothing of the agent's may touch /app or /logs once tests begin.
+        self._agent_shell_kept = False
+        self._kill_command()
+        assert self.tests_path is not None and self.logs_path is not None
+        for child in self.logs_path.iterdir():  # nothing the agent could have planted (non-root)
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        self._write_tests()
+        if self._lease is not None:
+            self._chown_tree(self.logs_path, self._lease.uid)
+        # The fresh shell reports on ctrl2 (inside: the fd number the supervisor kept); the
+        # agent's status pipe is done with.
+        assert self._ctrl_r is not None and "c2_r" in self._fds and "go_w" in self._fds
+        os.close(self._ctrl_r)
+        self._ctrl_r, self._ctrl_fd_inside = self._fds.pop("c2_r"), self._c2_inside
+        try:
+            os.write(self._fds["go_w"], b"go\n")
+        except OSError:
+            return False
+        finally:
+            self._close_fd("go_w")
+        self._slot = False  # from here on an ordinary (verifier) session
+        self.config = dataclasses.replace(self.config, timeout_sec=float(timeout_sec))
+        self._cwd = "/app"
+        result = self._exchange("umask 022; cd /app", _STARTUP_TIMEOUT_SEC, startup=True)
+        if not self._answered:
+            return False
+        del result
+        self._after_start()
+        return True
 
     def _after_start(self) -> None:
         assert self._proc is not None
@@ -170,13 +283,22 @@ class BwrapSession(Session):
         table = process_table()
         below = descendants(self._outer, table)
         # bwrap (outer, host pid ns) -> bwrap (pid 1 inside) -> bash (pid 2 inside)
+        # [-> with verifier_slot, pid 2 is the supervisor and the agent's bash is its child]
         self._inner = below[0] if below else None
         self._shell = below[1] if len(below) > 1 else None
+        self._supervisor_pid = None
+        if self._slot:
+            self._supervisor_pid = self._shell
+            kids = [p for p in below if table.get(p) == self._supervisor_pid]
+            self._shell = kids[0] if kids else None
+            self._agent_shell_kept = True
 
     def _command_pids(self) -> list[int]:
         if self._outer is None:
             return []
-        keep = {self._inner, self._shell}
+        keep = {self._inner, self._shell, self._supervisor_pid}
+        if self._supervisor_pid is not None and not self._agent_shell_kept:
+            keep.discard(self._shell)
         return [p for p in descendants(self._outer) if p not in keep]
 
     def _kill_everything(self) -> None:

@@ -20,6 +20,7 @@ class SandboxConfig:
     max_output_bytes: int = 8192  # output kept per command: head + tail around a marker
     tmp_mb: int = 256  # size of the tmpfs mounted at /tmp inside the sandbox
     max_file_mb: int = 1024  # RLIMIT_FSIZE: largest file a sandboxed process may write
+    verify_in_place: bool = True  # bwrap: run the tests in the agent's sandbox (one per task)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -43,4 +44,5 @@ class SandboxConfig:
             memory_mb=int(getattr(params, "memory_mb")),
             max_procs=int(getattr(params, "max_procs")),
             max_output_bytes=int(getattr(params, "max_output_bytes")),
+            verify_in_place=bool(getattr(params, "verify_in_place", True)),
         )

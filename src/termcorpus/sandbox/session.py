@@ -139,8 +139,11 @@ class Session:
     backend = "base"
 
     def __init__(self, task: Task, config: SandboxConfig, *, workdir: Path | None = None,
-                 tests_dir: bool = False):
+                 tests_dir: bool = False, verifier_slot: bool = False):
         self.task = task
+        # verifier_slot: /tests and /logs/verifier are mounted now but stay empty and closed to
+        # the agent; verify_in_place() later fills them and runs the tests in this sandbox.
+        self._slot = verifier_slot and not tests_dir
         self.config = config
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctrl_r: int | None = None
@@ -161,17 +164,12 @@ class Session:
                     raise DataError("workdir is not a directory", where=str(workdir))
             self.tests_path: Path | None = None
             self.logs_path: Path | None = None
-            if tests_dir:
+            if tests_dir or self._slot:
                 self.tests_path = self.root / "tests"
                 self.tests_path.mkdir()
-                for rel, text in sorted(task.tests.items()):
-                    dest = self.tests_path / rel
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    dest.write_text(text, encoding="utf-8")
-                    os.chmod(dest, 0o755 if text.startswith("#!") else 0o644)
-                for d in [self.tests_path, *self.tests_path.rglob("*")]:
-                    if d.is_dir():
-                        os.chmod(d, 0o755)
+                os.chmod(self.tests_path, 0o755)
+                if tests_dir:
+                    self._write_tests()
                 self.logs_path = self.root / "logs" / "verifier"
                 self.logs_path.mkdir(parents=True)
                 os.chmod(self.root / "logs", 0o755)
@@ -180,6 +178,28 @@ class Session:
         except BaseException:
             self.close()
             raise
+
+    def _write_tests(self) -> None:
+        """Put the task's tests into the (read-only mounted) tests directory."""
+        assert self.tests_path is not None
+        for rel, text in sorted(self.task.tests.items()):
+            dest = self.tests_path / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+            os.chmod(dest, 0o755 if text.startswith("#!") else 0o644)
+        for d in [self.tests_path, *self.tests_path.rglob("*")]:
+            if d.is_dir():
+                os.chmod(d, 0o755)
+
+    def verify_in_place(self, timeout_sec: float) -> bool:
+        """Turn this agent session into the verifier's: stop every process of the agent, put
+        the tests at /tests, empty /logs/verifier, and start a fresh shell (clean environment,
+        /app as the agent left it) in the same sandbox, whose commands may run ``timeout_sec``.
+
+        False when the backend cannot (or this session was not opened with ``verifier_slot``):
+        the caller then closes it and verifies in a new sandbox over the same /app.
+        """
+        return False
 
     # ---- backend hooks ---------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -204,6 +224,25 @@ class Session:
     def _release(self) -> None:
         """Backend clean-up after every process is gone."""
 
+    def _extra_fds(self) -> tuple[int, ...]:
+        """More pipe ends (besides the status pipe) the sandbox's first process inherits."""
+        return ()
+
+    def _after_popen(self) -> None:
+        """Close the parent's copies of the ``_extra_fds`` the sandbox now holds."""
+
+    def _close_extra_fds(self) -> None:
+        """Close what is left of the ``_extra_fds`` pipes (the shell is gone)."""
+
+    def _collect_exit(self, out_fd: int, capture: "OutputCapture") -> int | None:
+        """The shell exited by itself: read its last output, return its exit status."""
+        assert self._proc is not None
+        self._drain(out_fd, capture, until_eof=True)
+        try:
+            return self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
     @property
     def cgroup(self) -> str:
         """Path of the per-task cgroup, or 'no cgroup' when the machine delegates none."""
@@ -217,16 +256,20 @@ class Session:
     # ---- the shell -------------------------------------------------------------------------
     def _start_shell(self) -> None:
         ctrl_r, ctrl_w = os.pipe()
+        extra = self._extra_fds()
         try:
             self._proc = subprocess.Popen(
                 self._argv(ctrl_w), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=(ctrl_w,), bufsize=0, **self._popen_kwargs(),
+                stderr=subprocess.STDOUT, pass_fds=(ctrl_w, *extra), bufsize=0, **self._popen_kwargs(),
             )
         except OSError as e:
             os.close(ctrl_r)
+            self._close_extra_fds()
             raise EnvironmentProblem(f"cannot start the {self.backend} sandbox: {e}")
         finally:
             os.close(ctrl_w)
+            if extra:
+                self._after_popen()
         self._ctrl_r = ctrl_r
         self._ctrl_fd_inside = ctrl_w
         # Return to the last working directory after a restart (it may be gone: then /app).
@@ -258,6 +301,7 @@ class Session:
         if self._ctrl_r is not None:
             os.close(self._ctrl_r)
             self._ctrl_r = None
+        self._close_extra_fds()
 
     def _restart(self) -> None:
         self._stop_shell()
@@ -349,11 +393,7 @@ class Session:
                             finished = True
             if ctrl_fd not in watch and not finished:
                 # The shell exited (e.g. the command ran `exit`): collect its last output.
-                self._drain(out_fd, capture, until_eof=True)
-                try:
-                    status = self._proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    status = None
+                status = self._collect_exit(out_fd, capture)
                 self._stop_shell()
                 break
         if finished:
