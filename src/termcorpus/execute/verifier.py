@@ -1,6 +1,7 @@
-"""The verifier: run the task's tests over the agent's /app in a fresh sandbox, score 0..1.
+"""The verifier: run the task's tests over the agent's /app in a fresh shell, score 0..1.
 
-As in Harbor, tests arrive only after the agent is done: /tests (read-only) holds
+As in Harbor, tests arrive only after the agent is done (every agent process stopped; the
+shell is new, in the agent's own sandbox or in a new one over the same /app): /tests (read-only) holds
 ``task.tests``, ``bash /tests/test.sh`` runs in /app, and the reward is the number the tests
 wrote to /logs/verifier/reward.txt (or ``reward.json``), else 1.0 for exit code 0 and 0.0
 otherwise, clamped to [0, 1].
