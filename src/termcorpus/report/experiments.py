@@ -17,7 +17,11 @@ from termcorpus.report.markdown import code, fmt, fmt_delta, table
 DEFAULT_METRICS: tuple[str, ...] = (
     "eval.json:finetuned.*.success_rate",
     "eval.json:base.*.success_rate",
+    # graded signals while success is still 0 (a tiny model on CPU): turns equal to the
+    # reference, and the loss on the held-out validation families
+    "eval.json:finetuned.*.turn_match_rate",
     "train.json:final_loss",
+    "train.json:val_loss",
     "curation.json:kept_records",
 )
 REFERENCE_NAME = "baseline"
