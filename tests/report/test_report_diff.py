@@ -27,6 +27,7 @@ stages:
     plots:
       - plots/train_loss.csv: {cache: false, x: step, y: loss}
       - plots/eval_by_domain.csv: {cache: false, template: bar_horizontal, x: success_rate, y: domain}
+      - plots/eval_success.png: {cache: false}
 """
 
 
@@ -53,6 +54,7 @@ def write_revision(repo, *, fraction: float, ft: float, loss_scale: float, kept:
                                               "tasks_by_skill": {"chmod": 60, "find": 60}})
     repo.write_json("metrics/validation.json", {"success": True, "counts": {"records": 100, "expectations_failed": 0}})
     repo.write("plots/train_loss.csv", "step,loss\n" + "".join(f"{s},{loss_scale * 3 / (s + 1):.4f}\n" for s in range(0, 50, 10)))
+    (repo.path / "plots" / "eval_success.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([int(ft * 100)]))
     repo.write("plots/eval_by_domain.csv", "domain,agent,set,success_rate\n"
                f"security,finetuned,heldout_variants,{ft / 2}\nsecurity,base,heldout_variants,0.0\n")
 
@@ -111,6 +113,8 @@ def test_report_embeds_pngs_without_plots_dir(two_commits):
     md = build_report(repo=repo.path, base="HEAD~1", head="HEAD", samples_per_domain=0)
     assert md.count("](data:image/png;base64,") == 2
     assert "<details>" not in md
+    # DVC's own copies of image plots (default ./dvc_plots) must not land in the user's tree
+    assert not (repo.path / "dvc_plots").exists()
 
 
 def test_report_against_workspace_and_without_images(two_commits):

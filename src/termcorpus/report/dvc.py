@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -153,7 +154,10 @@ def _encoding_field(node: Any, axis: str) -> str:
 
 def plots_diff(repo: Path, base: str, head: str | None = None) -> list[PlotData]:
     """``dvc plots diff --split BASE [HEAD]``: the data of every declared plot at both revisions."""
-    data = dvc_json(["plots", "diff", "--split", *_revs(base, head)], repo=repo)
+    # -o: DVC copies image plots (PNG outs) of each revision there; a temp dir keeps them out
+    # of the user's tree (the default is ./dvc_plots).
+    with tempfile.TemporaryDirectory(prefix="termcorpus-plots-") as tmp:
+        data = dvc_json(["plots", "diff", "--split", "-o", tmp, *_revs(base, head)], repo=repo)
     plots: list[PlotData] = []
     for path, items in sorted((data.get("data") or {}).items()):
         for item in items:
