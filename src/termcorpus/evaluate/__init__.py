@@ -62,18 +62,12 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
 
 
 def _base_source(model_dir: Path, base: str) -> str:
-    """What to load as the base: a checkpoint directory (as given or relative to the model), a
-    pretrained preset (its converted folder) or a hub id."""
-    from termcorpus.train.pretrained import HUB_ID, PRESETS
-
-    p = Path(base)
-    for cand in (p, Path(model_dir) / p):
-        if (cand / "config.json").is_file():
-            return str(cand)
-    if base in PRESETS or (HUB_ID.match(base) and not p.exists()):
-        return base
-    raise DataError(f"field 'base_model': {base!r} is neither 'tiny', a pretrained preset, a hub id nor a "
-                    "checkpoint directory (no config.json there)", where=str(Path(model_dir) / META_FILE))
+    """``base_model`` as load_pretrained takes it: a checkpoint directory relative to the model
+    becomes its path; anything else (preset, directory, hub id) is resolved there."""
+    rel = Path(model_dir) / base
+    if not (Path(base) / "config.json").is_file() and (rel / "config.json").is_file():
+        return str(rel)
+    return base
 
 
 def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
@@ -103,15 +97,14 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
         base_model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
         base_agent = HFModelAgent(base_model, tokenizer, name="base", model_name=f"tiny-init-seed{seed}", **gen)
     else:
-        from termcorpus.train.model import load_pretrained
-
         from termcorpus.errors import ConfigError
+        from termcorpus.train.model import load_pretrained
 
         # Loaded like training loads it (same chat template), so the base sees the same prompts.
         try:
-            base_model, base_tok = load_pretrained(_base_source(model_dir, base))
+            base_model, base_tok = load_pretrained(_base_source(model_dir, base), field="base_model")
         except ConfigError as e:
-            raise DataError(f"field 'base_model': {e}", where=str(model_dir / META_FILE)) from None
+            raise DataError(str(e), where=str(model_dir / META_FILE)) from None
         base_agent = HFModelAgent(base_model.eval(), base_tok, name="base", model_name=base, **gen)
     return finetuned, base_agent
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from termcorpus.errors import DataError, EnvironmentProblem
 from termcorpus.sandbox.cgroup import TaskCgroup, delegated_parent
 from termcorpus.sandbox.procs import descendants, kill_pids, pids_of_uid, process_table
-from termcorpus.sandbox.session import _STARTUP_TIMEOUT_SEC, Session
+from termcorpus.sandbox.session import Session, _readable
 from termcorpus.sandbox.uids import UidLease, lease_uid
 
 SANDBOX_UID = 1000  # the uid (and gid) the task sees
@@ -66,7 +66,6 @@ class BwrapSession(Session):
     _inner: int | None = None
     _shell: int | None = None
     _supervisor_pid: int | None = None
-    _agent_shell_kept = True
     _c2_inside: int | None = None  # the fresh verifier shell's status fd, inside the sandbox
 
     def _prepare(self) -> None:
@@ -227,8 +226,6 @@ class BwrapSession(Session):
         c2 = self._fds.get("c2_r")
         if c2 is None:
             return None
-        from termcorpus.sandbox.session import _readable
-
         buf = b""
         end = time.monotonic() + 1.0
         while b"\n" not in buf and time.monotonic() < end:
@@ -246,13 +243,17 @@ class BwrapSession(Session):
         sup = self._supervisor_pid
         if sup is None or sup not in descendants(self._outer or self._proc.pid):
             return False  # the agent killed it: verify in a new sandbox
-        # Every process but bwrap's PID 1 and the supervisor: the agent's shell and whatever
-        # it left running. Nothing of the agent's may touch /app or /logs once tests begin.
-        self._agent_shell_kept = False
+        # Every process but bwrap's PID 1 and the supervisor: the agent's shell (no longer
+        # kept) and whatever it left running. Nothing of the agent's may touch /app or /logs
+        # once tests begin.
+        self._shell = None
         self._kill_command()
         assert self.tests_path is not None and self.logs_path is not None
         for child in self.logs_path.iterdir():  # nothing the agent could have planted (non-root)
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
         self._write_tests()
         if self._lease is not None:
             self._chown_tree(self.logs_path, self._lease.uid)
@@ -270,12 +271,7 @@ class BwrapSession(Session):
         self._slot = False  # from here on an ordinary (verifier) session
         self.config = dataclasses.replace(self.config, timeout_sec=float(timeout_sec))
         self._cwd = "/app"
-        result = self._exchange("umask 022; cd /app", _STARTUP_TIMEOUT_SEC, startup=True)
-        if not self._answered:
-            return False
-        del result
-        self._after_start()
-        return True
+        return self._handshake() is None
 
     def _after_start(self) -> None:
         assert self._proc is not None
@@ -291,14 +287,11 @@ class BwrapSession(Session):
             self._supervisor_pid = self._shell
             kids = [p for p in below if table.get(p) == self._supervisor_pid]
             self._shell = kids[0] if kids else None
-            self._agent_shell_kept = True
 
     def _command_pids(self) -> list[int]:
         if self._outer is None:
             return []
         keep = {self._inner, self._shell, self._supervisor_pid}
-        if self._supervisor_pid is not None and not self._agent_shell_kept:
-            keep.discard(self._shell)
         return [p for p in descendants(self._outer) if p not in keep]
 
     def _kill_everything(self) -> None:

@@ -272,16 +272,24 @@ class Session:
                 self._after_popen()
         self._ctrl_r = ctrl_r
         self._ctrl_fd_inside = ctrl_w
+        failed = self._handshake()
+        if failed is not None:
+            self._stop_shell()
+            detail = failed.output.strip().splitlines()
+            raise EnvironmentProblem(
+                f"the {self.backend} sandbox did not start: {detail[-1] if detail else 'no output'}"
+            )
+
+    def _handshake(self) -> CommandResult | None:
+        """First exchange with a new shell (umask, working directory), then note its processes.
+        None when it answered; else the exchange's result (for the error message)."""
         # Return to the last working directory after a restart (it may be gone: then /app).
         init = f"umask 022; cd -- {_shell_quote(self._cwd)} 2>/dev/null || cd /app 2>/dev/null"
         result = self._exchange(init, _STARTUP_TIMEOUT_SEC, startup=True)
         if not self._answered:
-            self._stop_shell()
-            detail = result.output.strip().splitlines()
-            raise EnvironmentProblem(
-                f"the {self.backend} sandbox did not start: {detail[-1] if detail else 'no output'}"
-            )
+            return result
         self._after_start()
+        return None
 
     def _stop_shell(self) -> None:
         if self._proc is not None:

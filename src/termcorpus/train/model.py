@@ -62,22 +62,23 @@ def build_tiny(params: TrainParams, tokenizer) -> Qwen3ForCausalLM:
 
 
 def generation_config(tokenizer) -> GenerationConfig:
+    """Greedy, stopping at the end of the assistant turn (``<|im_end|>``)."""
     eos = tokenizer.convert_tokens_to_ids(IM_END)
-    pad = tokenizer.convert_tokens_to_ids(PAD)
-    return GenerationConfig(eos_token_id=eos, pad_token_id=pad, do_sample=False)
+    return GenerationConfig(eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False)
 
 
-def load_pretrained(model: str):
+def load_pretrained(model: str, field: str = "train.model"):
     """Model and tokenizer of a pretrained base (preset, local checkpoint or hub id) for
     fine-tuning with the same loop. The tokenizer gets our chat template: the model is trained
-    and evaluated on exactly that layout (ChatML, which SmolLM2 and Qwen3 already speak)."""
-    source = resolve(model)
+    and evaluated on exactly that layout (ChatML, which SmolLM2 and Qwen3 already speak).
+    ``field`` names the setting in error messages."""
+    source = resolve(model, field)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         net = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, attn_implementation="sdpa")
     except (OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"cannot load 'train.model' {model!r} from {source}: {first}")
+        raise ConfigError(f"cannot load '{field}' {model!r} from {source}: {first}")
     tokenizer.chat_template = CHAT_TEMPLATE
     missing = [t for t in (IM_START, IM_END) if t not in tokenizer.get_vocab()]
     if missing:
@@ -87,8 +88,7 @@ def load_pretrained(model: str):
     if tokenizer.pad_token is None:
         # Padding positions are masked and unlabelled, any id works; eos is always there.
         tokenizer.pad_token = tokenizer.eos_token
-    im_end = tokenizer.convert_tokens_to_ids(IM_END)
-    net.generation_config = GenerationConfig(eos_token_id=im_end, pad_token_id=tokenizer.pad_token_id, do_sample=False)
+    net.generation_config = generation_config(tokenizer)
     return net, tokenizer
 
 

