@@ -9,6 +9,7 @@ new-sandbox verifier's.
 import dataclasses
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -80,16 +81,29 @@ def test_agent_state_and_processes_do_not_reach_the_tests(task, config, workdir)
     assert v.reward == 0.0 and v.output.startswith("FAIL: count")
 
 
+# Passes only when nothing changes /app/tick.txt while the tests run.
+STILL_TEST = (
+    "#!/bin/bash\n"
+    "a=$(cat /app/tick.txt); sleep 0.3; b=$(cat /app/tick.txt)\n"
+    '[ "$a" = "$b" ] || { echo "FAIL: tick moved $a -> $b"; echo 0 > /logs/verifier/reward.txt; exit 1; }\n'
+    "echo 1 > /logs/verifier/reward.txt\n"
+)
+
+
 def test_a_background_writer_is_stopped_before_the_tests(task, config, workdir):
-    s, _ = _agent(task, config, workdir, [
-        "wc -l < data.txt > count.txt",
-        "(while :; do echo 9 > /app/count.txt; sleep 0.01; done) >/dev/null 2>&1 & disown; echo 3 > count.txt",
+    task = task.model_copy(update={"tests": {"test.sh": STILL_TEST}})
+    s, outs = _agent(task, config, workdir, [
+        # a disowned writer that bumps a counter every 10 ms; the command returns once it ticked
+        "(i=0; while :; do i=$((i+1)); echo $i > /app/tick.txt; sleep 0.01; done) >/dev/null 2>&1 & disown; "
+        "until [ \"$(cat tick.txt 2>/dev/null)\" -gt 2 ] 2>/dev/null; do sleep 0.01; done; echo ticking",
     ])
-    # The loop overwrites count.txt; once it is stopped the tests see whatever it wrote last,
-    # never a file that changes under them. Here that is 9 (fail), like in a new sandbox.
+    assert outs[0].output.strip().endswith("ticking")
+    # The writer is stopped before the tests start: they see a file that no longer changes.
     v = run_verifier(task, config, workdir, agent_session=s)
-    assert v.reward == 0.0
-    assert (workdir / "count.txt").read_text() == "9\n"
+    assert (v.reward, v.output) == (1.0, "")
+    first = (workdir / "tick.txt").read_text()
+    time.sleep(0.3)
+    assert (workdir / "tick.txt").read_text() == first
 
 
 def test_killed_supervisor_falls_back_to_a_new_sandbox(task, config, workdir):
