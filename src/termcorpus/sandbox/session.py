@@ -334,7 +334,8 @@ class Session:
             self._restart()
         return self._exchange(keystrokes, max(limit, 0.01))
 
-    def _exchange(self, keystrokes: str, limit: float, startup: bool = False) -> CommandResult:
+    def _exchange(self, keystrokes: str, limit: float, startup: bool = False,
+                  capture: OutputCapture | None = None) -> CommandResult:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         self._seq += 1
         seq = self._seq
@@ -344,7 +345,8 @@ class Session:
             f"eval {_shell_quote(body)} </dev/null {fd}>&-\n"
             f"printf '%s %s %s\\n' {seq} \"$?\" \"$PWD\" >&{fd}\n"
         )
-        capture = OutputCapture(self.config.max_output_bytes)
+        nested = capture is not None  # the no-op after a timeout (below) shares its capture
+        capture = OutputCapture(self.config.max_output_bytes) if capture is None else capture
         try:
             self._proc.stdin.write(script.encode("utf-8", errors="replace"))
         except (BrokenPipeError, OSError):
@@ -406,6 +408,11 @@ class Session:
                 break
         if finished:
             self._drain(out_fd, capture)
+            if timed_out and not startup and not nested:
+                # The shell reports jobs killed after it resumed ("Killed  sleep 60") before its
+                # next command: run a no-op now so that the report lands in this result, not
+                # in the next command's output.
+                self._exchange(":", _KILL_GRACE_SEC, capture=capture)
         self._answered = finished
         return CommandResult(
             keystrokes=keystrokes,
@@ -437,12 +444,15 @@ class Session:
         # Several passes: a process may fork between our scan and the kill.
         from termcorpus.sandbox.procs import kill_pids
 
-        for _ in range(50):
+        # Killed processes take a moment to die: look again soon, then less often.
+        delay = 0.0002
+        for _ in range(60):
             victims = self._command_pids()
             if not victims:
                 return
             kill_pids(victims)
-            time.sleep(0.002)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.004)
 
     # ---- files -----------------------------------------------------------------------------
     def _host_path(self, rel: str) -> Path:
