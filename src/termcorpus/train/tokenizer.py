@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from termcorpus.errors import ConfigError
@@ -36,12 +36,19 @@ def blank_slots(text: str, slot_values: Iterable[str]) -> str:
     return pattern.sub("", text)
 
 
+# One pre-token per whitespace run, letter run, digit, or run of other symbols. A word never
+# carries its leading space (GPT-2's ' name') and a quote never takes the next letter (GPT-2's
+# "'s", "'d", "'t"...), so a name is the same token sequence after a space, a quote, a slash or a
+# backtick, and copying it from the instruction into a command is copying tokens one for one.
+# Each digit alone makes a number a sequence of ten symbols.
+_PIECES = r"\s+|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+"
+
+
 def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
-    # Digits first (each digit its own pre-token), then GPT-2 style byte-level splitting.
     return pre_tokenizers.Sequence(
         [
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+            pre_tokenizers.Split(Regex(_PIECES), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
     )
 
