@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 from termcorpus.errors import ConfigError
 from termcorpus.train import checkpoints as C
 from termcorpus.train.loop import META_FILE, train
+from termcorpus.train.tokenizer import TOKENIZER_RECIPE
 
 
 @pytest.fixture
@@ -62,7 +63,8 @@ def test_checkpoint_holds_weights_state_and_metadata(small_corpus, params, tmp_p
     assert {"model.safetensors", "config.json", "state-rank0.pt", C.CKPT_META} <= names
     meta = json.loads((d / C.CKPT_META).read_text())
     assert meta["step"] == 9 and meta["max_steps"] == 10 and meta["num_processes"] == 1
-    assert meta["params_digest"] == C.params_digest(params) and meta["corpus_digest"].endswith(".dir")
+    assert meta["params_digest"] == C.params_digest(params, recipe=TOKENIZER_RECIPE)
+    assert meta["corpus_digest"].endswith(".dir")
     assert meta["loss"] is not None  # the last logged loss (step 8)
     state = torch.load(d / "state-rank0.pt", weights_only=True)
     assert set(state) == {"optimizer", "scheduler", "rng", "loop"}
@@ -98,3 +100,20 @@ def test_bookkeeping_keys_are_params():
 
     names = {f.name for f in dataclasses.fields(TrainParams)}
     assert set(C.BOOKKEEPING_KEYS) <= names
+
+
+def test_a_checkpoint_from_another_tokenizer_recipe_is_swept_not_resumed(small_corpus, params, tmp_path):
+    # A checkpoint written by code that pre-tokenized differently (same params and corpus): the
+    # recipe is part of the run digest, so the next run sweeps it and starts over, where before
+    # it stopped with "the tokenizer learned now differs" and `dvc repro` could not go on.
+    ck = tmp_path / "ck"
+    _run(small_corpus, tmp_path / "a", params, ck)
+    for step in ck.glob("step-*"):
+        meta = json.loads((step / C.CKPT_META).read_text())
+        meta["params_digest"] = C.params_digest(params)  # as the code before recipes wrote it
+        meta["tokenizer_digest"] = "from-other-code"
+        (step / C.CKPT_META).write_text(json.dumps(meta))
+    out = _run(small_corpus, tmp_path / "b", params, ck)
+    _run(small_corpus, tmp_path / "ref", params)
+    assert not out.resumed_from_step
+    assert _same_weights(tmp_path / "b", tmp_path / "ref")  # from scratch, not the old weights

@@ -45,9 +45,13 @@ _STEP_DIR = re.compile(r"^step-(\d{6,})$")
 BOOKKEEPING_KEYS = ("save_every", "keep_checkpoints", "resume_dir", "register_model")
 
 
-def params_digest(params: TrainParams) -> str:
-    """sha256 of the params that determine the run (bookkeeping keys left out)."""
+def params_digest(params: TrainParams, recipe: str = "") -> str:
+    """sha256 of the params that determine the run (bookkeeping keys left out), plus ``recipe``:
+    how the code turns them into a model (the tiny tokenizer's pre-tokenization). A checkpoint
+    from other code is then incompatible, swept and started over, like one from other params."""
     d = {k: v for k, v in as_dict(params).items() if k not in BOOKKEEPING_KEYS}
+    if recipe:
+        d["_recipe"] = recipe
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode("utf-8")).hexdigest()
 
 

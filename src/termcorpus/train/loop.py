@@ -39,7 +39,7 @@ from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
 from termcorpus.train.model import build_tiny, count_params, is_preset, load_pretrained
-from termcorpus.train.tokenizer import train_tokenizer
+from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
 
 META_FILE = "termcorpus.json"
 META_SCHEMA = "1"
@@ -296,7 +296,7 @@ def train(
             raise RuntimeError("processes learned different tokenizers; BPE training is not deterministic here")
     pad_id = tokenizer.pad_token_id
     corpus_digest = dvc_md5(corpus_dir)
-    run_digest = C.params_digest(params)
+    run_digest = C.params_digest(params, recipe=TOKENIZER_RECIPE if is_preset(params.model) else "")
     tok_digest = _tokenizer_digest(tokenizer)
     resume_from: Path | None = None
     if checkpoint_dir is not None:

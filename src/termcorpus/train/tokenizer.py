@@ -42,6 +42,9 @@ def blank_slots(text: str, slot_values: Iterable[str]) -> str:
 # backtick, and copying it from the instruction into a command is copying tokens one for one.
 # Each digit alone makes a number a sequence of ten symbols.
 _PIECES = r"\s+|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+"
+# Names how text becomes pre-tokens; part of the training run's identity (checkpoints.params_digest),
+# so that a checkpoint trained with another recipe is not resumed with this one.
+TOKENIZER_RECIPE = f"bytelevel-bpe|blank-slots|split:{_PIECES}"
 
 
 def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
