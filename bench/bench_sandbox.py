@@ -145,8 +145,7 @@ def _floor_rate(tasks, workers: int) -> tuple[float, int]:
 
 
 def _median_rate(runs: list[tuple[float, int]]) -> tuple[float, int]:
-    rates = sorted(r for r, _ in runs)
-    return statistics.median(rates), min(p for _, p in runs)
+    return statistics.median(r for r, _ in runs), min(p for _, p in runs)
 
 
 def bench_tasks(n_tasks: int, n_docker: int, docker_ok: bool, repeat: int = 3) -> dict[str, object]:

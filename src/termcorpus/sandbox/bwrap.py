@@ -18,10 +18,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import stat
-import tempfile
 import shutil
+import stat
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 

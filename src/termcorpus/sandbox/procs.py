@@ -6,20 +6,29 @@ import os
 import signal
 
 
+_DEAD = (b"Z", b"X")  # zombie, dead
+
+
+def _stat_fields(pid: int | str) -> list[bytes]:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, session...);
+    [] when the process is gone (it may exit while we look)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return []
+    # The command name may contain spaces or ')': the fields after the last ')' are fixed.
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
 def process_table(include_zombies: bool = False) -> dict[int, int]:
     """Map pid -> ppid for every process visible in /proc (zombies left out by default)."""
     table: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue  # exited while we looked
-        # The command name may contain spaces or ')': the fields after the last ')' are fixed.
-        rest = stat[stat.rfind(b")") + 2 :].split()
-        if len(rest) >= 2 and (include_zombies or rest[0] not in (b"Z", b"X")):
+        rest = _stat_fields(name)
+        if len(rest) >= 2 and (include_zombies or rest[0] not in _DEAD):
             table[int(name)] = int(rest[1])
     return table
 
@@ -32,13 +41,8 @@ _CHILDREN_FILES = _has_children_files()  # CONFIG_PROC_CHILDREN (Debian and most
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    rest = stat[stat.rfind(b")") + 2 :].split()
-    return bool(rest) and rest[0] not in (b"Z", b"X")
+    rest = _stat_fields(pid)
+    return bool(rest) and rest[0] not in _DEAD
 
 
 def children(pid: int) -> list[int]:
@@ -93,13 +97,8 @@ def session_members(sid: int) -> list[int]:
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        rest = stat[stat.rfind(b")") + 2 :].split()
-        if len(rest) >= 4 and rest[0] not in (b"Z", b"X") and int(rest[3]) == sid:
+        rest = _stat_fields(name)
+        if len(rest) >= 4 and rest[0] not in _DEAD and int(rest[3]) == sid:
             out.append(int(name))
     return out
 
@@ -113,12 +112,9 @@ def pids_of_uid(uid: int, live_only: bool = False) -> list[int]:
         try:
             if os.stat(f"/proc/{name}").st_uid != uid:
                 continue
-            if live_only:
-                with open(f"/proc/{name}/stat", "rb") as fh:
-                    stat = fh.read()
-                if stat[stat.rfind(b")") + 2 :].split()[0] in (b"Z", b"X"):
-                    continue
-        except (OSError, IndexError):
+            if live_only and not _alive(int(name)):
+                continue
+        except OSError:
             continue
         out.append(int(name))
     return out
