@@ -118,6 +118,20 @@ def made_up_word(rng: random.Random) -> str:
                    for _ in range(rng.randint(2, 3)))
 
 
+def fresh_name(rng: random.Random) -> str:
+    """A made-up word of four syllables (``tavokimu``), or two of them joined by ``_``.
+
+    Why: train-time renaming (``train.fresh_names``) must not draw the names of evaluation tasks,
+    or the "names never seen in training" set would see them in training. Every syllable has one
+    vowel and :func:`made_up_word` makes 2-3 syllables, so no pool above can produce a name with
+    a four-syllable word in it (``tests/generate/test_pools_fresh.py`` checks this on draws).
+    """
+    word = "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(4))
+    if rng.random() < 0.3:
+        word += "_" + "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(4))
+    return word
+
+
 def _stem(rng: random.Random) -> str:
     # adjective_noun, noun + number, a few bare nouns, and ~40% made-up words (tens of
     # thousands of stems in all).

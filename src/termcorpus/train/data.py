@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from termcorpus.errors import DataError
-from termcorpus.generate.pools import draw
+from termcorpus.generate.pools import fresh_name
 from termcorpus.train.chat import render_chat, render_segments
 
 IGNORE = -100
@@ -78,7 +78,8 @@ def _word(value: str) -> re.Pattern[str]:
 
 def rename_slots(chat: Chat, rng: random.Random) -> Chat:
     """The same episode with each name-like slot value replaced, everywhere in the chat (whole
-    words only), by a fresh name drawn from the generator's ``stem`` pool.
+    words only), by a fresh name (``pools.fresh_name``) that no generator pool can produce, so
+    no evaluation task's name is ever trained on by way of the renaming.
 
     Why: a small model memorises the names of a few thousand episodes before it learns to copy
     names from the instruction; fresh names make copying the only way to predict them (the
@@ -91,7 +92,7 @@ def rename_slots(chat: Chat, rng: random.Random) -> Chat:
     mapping: dict[str, str] = {}
     for v in values:
         for _ in range(50):
-            new = draw("stem", rng)
+            new = fresh_name(rng)
             if new not in taken:
                 break
         taken.add(new)
