@@ -49,13 +49,14 @@ def main() -> None:
     a = ap.parse_args()
     params = replace(load_section("train", a.params), max_steps=a.steps, batch_size=a.batch, register_model=False, log_every=250,
                      packing=a.packing, fresh_names=a.fresh_names)
-    if a.set:
-        raw = as_dict(params)
-        for item in a.set:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
-            raw[key] = yaml.safe_load(value)
+    overrides: dict[str, str] = {}
+    for item in a.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = value
+    if overrides:
+        raw = as_dict(params) | {k: yaml.safe_load(v) for k, v in overrides.items()}
         params = parse_section("train", raw, TrainParams, where="--set")
     if a.corpus.suffix == ".jsonl":
         _use_jsonl_corpus()
@@ -88,7 +89,6 @@ def main() -> None:
     if a.tar is not None:
         with tarfile.open(a.tar, "w:gz") as tf:
             tf.add(a.out, arcname=a.out.name)
-    overrides = dict(item.partition("=")[::2] for item in a.set)
     print(json.dumps({"set": overrides, "params": sum(p.numel() for p in model.parameters()), "device": torch.cuda.get_device_name(0) if cuda else "cpu", "steps": a.steps, "batch": a.batch,
                       "lr": params.lr, "warmup": params.warmup_steps, "packing": params.packing, "fresh_names": params.fresh_names, "wall_sec": round(wall, 1),
                       "tokens_per_sec": m.get("tokens_per_sec"), "peak_mem_mib": round(peak), "final_loss": m.get("final_loss"),

@@ -126,10 +126,14 @@ def fresh_name(rng: random.Random) -> str:
     vowel and :func:`made_up_word` makes 2-3 syllables, so no pool above can produce a name with
     a four-syllable word in it (``tests/generate/test_pools_fresh.py`` checks this on draws).
     """
-    word = "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(4))
+    word = _four_syllables(rng)
     if rng.random() < 0.3:
-        word += "_" + "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(4))
+        word += "_" + _four_syllables(rng)
     return word
+
+
+def _four_syllables(rng: random.Random) -> str:
+    return "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(4))
 
 
 def _stem(rng: random.Random) -> str:
