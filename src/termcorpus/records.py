@@ -78,6 +78,11 @@ class Task(_Record):
     slots: dict[str, str] = Field(
         default_factory=dict, description="values substituted into the template (names, numbers)"
     )
+    eval_set: str = Field(
+        default="",
+        description="empty for the training pool; otherwise the held-out evaluation set this task "
+        "belongs to (heldout_variants, heldout_compositions, heldout_families, novel_names, ...)",
+    )
 
     @field_validator("domain")
     @classmethod
