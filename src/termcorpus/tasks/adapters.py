@@ -44,12 +44,13 @@ from typing import Any, Iterator, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from termcorpus.errors import DataError, EnvironmentProblem
-from termcorpus.records import CANARY, Environment, GeneratorInfo, Task, check_relative_path, format_validation_error
+from termcorpus.records import CANARY, DOMAINS, Environment, GeneratorInfo, Task, check_relative_path, format_validation_error
 
 GENERATOR_NAME = "dataset_adapter"
 GENERATOR_VERSION = "1.0"
 _FILES = Path(__file__).with_name("adapter_files")
 _DEFAULT_DOMAIN = {"nl2bash": "file_operations", "program": "software_engineering"}
+_DEFAULT_SKILLS = {"nl2bash": ["shell_scripting"], "program": ["code_generation"]}  # taxonomy ids
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _EOF = "TERMCORPUS_EOF"
 
@@ -226,7 +227,9 @@ def iter_rows(path: str, fmt: str = "", *, root: Path | None = None) -> Iterator
     raise DataError(f"unknown format {fmt!r} (jsonl, parquet, datasets, hub)", where=str(path))
 
 
-def parse_rows(path: str, kind: str, fmt: str = "", *, root: Path | None = None) -> list[tuple[str, _Rec]]:
+def parse_rows(path: str, kind: str, fmt: str = "", *, root: Path | None = None,
+               known_skills: set[str] | None = None) -> list[tuple[str, _Rec]]:
+    """The validated records of one source, with where each came from (``file:line``)."""
     model = NL2BashRecord if kind == "nl2bash" else ProgramRecord
     out: list[tuple[str, _Rec]] = []
     seen: dict[str, str] = {}
@@ -235,6 +238,12 @@ def parse_rows(path: str, kind: str, fmt: str = "", *, root: Path | None = None)
             rec = model.model_validate(row)
         except ValidationError as e:
             raise DataError(format_validation_error(e), where=where)
+        unknown = [s for s in rec.skills if known_skills is not None and s not in known_skills]
+        if unknown:
+            raise DataError(f"field 'skills': unknown skill id {unknown[0]!r} (see data/skills)", where=where)
+        if rec.domain and rec.domain not in DOMAINS:
+            raise DataError(f"field 'domain': unknown domain {rec.domain!r}; expected one of "
+                            f"{', '.join(DOMAINS)}", where=where)
         if rec.id in seen:
             raise DataError(f"field 'id': {rec.id!r} repeats {seen[rec.id]}", where=where)
         seen[rec.id] = where
@@ -257,7 +266,7 @@ def _source_name(path: str) -> str:
 def _base(rec: _Rec, kind: str, source: str, domain: str) -> dict[str, Any]:
     return dict(
         id=f"adapter-{source}-{rec.id}", family=f"adapter-{source}-{rec.id}", source="adapter",
-        domain=rec.domain or domain or _DEFAULT_DOMAIN[kind], skills=rec.skills or [f"adapter_{kind}"],
+        domain=rec.domain or domain or _DEFAULT_DOMAIN[kind], skills=rec.skills or list(_DEFAULT_SKILLS[kind]),
         difficulty=rec.difficulty, environment=Environment(timeout_sec=30.0),
         generator=GeneratorInfo(name=GENERATOR_NAME, version=GENERATOR_VERSION, seed=0),
     )
@@ -304,7 +313,8 @@ def _tests_pass(session) -> bool:
     return session.run("bash /tests/test.sh >/dev/null 2>&1").exit_code == 0
 
 
-def build_tasks(sources: list, sandbox_config, *, root: Path | None = None, strict: bool = True) -> AdapterResult:
+def build_tasks(sources: list, sandbox_config, *, root: Path | None = None, strict: bool = True,
+                known_skills: set[str] | None = None) -> AdapterResult:
     """Tasks from every source of ``seed.adapters``; each record is run once in the sandbox.
 
     ``strict`` stops at a record whose gold command fails or changes nothing; otherwise it is
@@ -312,11 +322,13 @@ def build_tasks(sources: list, sandbox_config, *, root: Path | None = None, stri
     """
     from termcorpus.sandbox import check_backend, open_session
 
-    check_backend(sandbox_config)
     result = AdapterResult()
+    if not sources:
+        return result
+    check_backend(sandbox_config)
     for src in sources:
         name = _source_name(src.path)
-        rows = parse_rows(src.path, src.kind, src.format, root=root)
+        rows = parse_rows(src.path, src.kind, src.format, root=root, known_skills=known_skills)
         n_before = len(result.tasks)
         for where, rec in rows:
             if src.kind == "nl2bash":
