@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -18,8 +17,8 @@ import pytest
 import termcorpus
 from termcorpus.sandbox import open_session
 from termcorpus.sandbox.procs import pids_of_uid
-from termcorpus.sandbox.sweep import register, same_process, start_time, state_dir, sweep
-from termcorpus.sandbox.uids import _lock_dir
+from termcorpus.sandbox.sweep import register, start_time, state_dir, sweep
+from termcorpus.sandbox.uids import is_leased
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +42,16 @@ RUNNER = textwrap.dedent("""
 """)
 
 
+NEXT_RUN = textwrap.dedent("""
+    from termcorpus.records import Task
+    from termcorpus.sandbox import SandboxConfig, open_session
+    task = Task(id="next-0", family="next", source="seed", domain="file_operations", instruction="x",
+                solution=["true"], tests={"test.sh": "#!/bin/bash\\nexit 0\\n"})
+    with open_session(task, SandboxConfig(backend="bwrap")) as s:
+        print(s.run("echo ran").output, end="")
+""")
+
+
 def _start_runner(code: str) -> tuple[subprocess.Popen, dict]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC}
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, text=True)
@@ -51,34 +60,28 @@ def _start_runner(code: str) -> tuple[subprocess.Popen, dict]:
     return proc, json.loads(line)
 
 
-def _uid_lease_free(uid: int) -> bool:
-    fd = os.open(_lock_dir() / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
 def test_sigkilled_runner_is_swept_by_the_next_run():
     proc, held = _start_runner(RUNNER)
     root, entry = Path(held["root"]), Path(held["entry"])
     cgroups = [Path(c) for c in held["cgroups"]]
     assert root.is_dir() and entry.exists() and all(c.is_dir() for c in cgroups)
+    if os.geteuid() == 0:
+        assert is_leased(held["uid"]) and pids_of_uid(held["uid"], live_only=True)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # Before the sweep: what close() would have removed is still there.
     assert root.is_dir() and entry.exists() and all(c.is_dir() for c in cgroups)
-    report = sweep()
-    assert report.entries >= 1, report.line()
+    # The next run: a new runner's first sandbox start sweeps before it registers its own.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": SRC}
+    nxt = subprocess.run([sys.executable, "-c", NEXT_RUN], env=env, capture_output=True, text=True, timeout=60)
+    assert nxt.returncode == 0, nxt.stderr
+    assert "termcorpus sandbox: swept " in nxt.stderr and "ran\n" == nxt.stdout
     assert not root.exists() and not entry.exists()
     assert not any(c.exists() for c in cgroups)
     assert start_time(held["pid"]) is None  # bwrap is gone
     if os.geteuid() == 0:
         assert pids_of_uid(held["uid"], live_only=True) == []
-        assert _uid_lease_free(held["uid"])
+        assert not is_leased(held["uid"])
 
 
 def test_sweep_kills_a_tree_that_outlived_its_runner(tmp_path):
