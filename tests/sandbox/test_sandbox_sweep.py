@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -85,6 +86,8 @@ def test_sigkilled_runner_is_swept_by_the_next_run():
 
 
 def test_sweep_kills_a_tree_that_outlived_its_runner(tmp_path):
+    left = Path(tempfile.mkdtemp(prefix="termcorpus-test-left-"))
+    foreign = tmp_path / "not-ours"  # registered too, but not a termcorpus-* temp dir: kept
     # A process that left the runner's tree (its own session, not bwrap's child): only the
     # registry knows it. The runner registers it, then dies.
     code = textwrap.dedent(f"""
@@ -92,12 +95,13 @@ def test_sweep_kills_a_tree_that_outlived_its_runner(tmp_path):
         from termcorpus.sandbox.sweep import register, start_time
         child = subprocess.Popen(["sleep", "300"], start_new_session=True)
         time.sleep(0.2)
-        reg = register([{str(tmp_path / "left")!r}])
+        reg = register([{str(left)!r}, {str(foreign)!r}])
         reg.update(pid=child.pid, pid_start=start_time(child.pid))
         print(json.dumps({{"pid": child.pid, "entry": str(reg.path)}}), flush=True)
         time.sleep(300)
     """)
-    (tmp_path / "left" / "sub").mkdir(parents=True)
+    (left / "sub").mkdir()
+    foreign.mkdir()
     proc, held = _start_runner(code)
     orphan = held["pid"]
     proc.kill()
@@ -110,7 +114,8 @@ def test_sweep_kills_a_tree_that_outlived_its_runner(tmp_path):
             break
         time.sleep(0.01)
     assert start_time(orphan) is None
-    assert not (tmp_path / "left").exists() and not Path(held["entry"]).exists()
+    assert not left.exists() and not Path(held["entry"]).exists()
+    assert foreign.is_dir()
 
 
 def test_live_sandboxes_are_not_swept(task, config):

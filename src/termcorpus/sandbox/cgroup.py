@@ -227,11 +227,16 @@ def create(memory_mb: int, max_procs: int, note=None) -> TaskCgroup | None:
     if os.geteuid() != 0:
         return None
     parent = delegated_parent()
-    if parent is not None:
-        return TaskCgroupV2(parent, memory_mb, max_procs, note)
     memory_parent, pids_parent = v1_parents()
-    if memory_parent is not None:
-        return TaskCgroupV1(memory_parent, pids_parent, memory_mb, max_procs, note)
+    try:
+        if parent is not None:
+            return TaskCgroupV2(parent, memory_mb, max_procs, note)
+        if memory_parent is not None:
+            return TaskCgroupV1(memory_parent, pids_parent, memory_mb, max_procs, note)
+    except OSError as e:
+        from termcorpus.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"cannot create the task cgroup under {parent or memory_parent}: {e}")
     return None
 
 

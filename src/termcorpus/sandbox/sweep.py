@@ -33,6 +33,7 @@ from pathlib import Path
 
 from termcorpus.sandbox.cgroup import remove_paths
 from termcorpus.sandbox.procs import descendants, kill_pids, pids_of_uid
+from termcorpus.sandbox.uids import UID_BASE, UID_SLOTS
 
 _STALE_TMP_SEC = 60.0  # a half-written entry (owner died between create and rename) after this
 
@@ -162,6 +163,12 @@ def _mounts_below(dirs: list[Path]) -> list[str]:
     return sorted(set(found), key=lambda p: -p.count("/"))
 
 
+def _ours(d: Path) -> bool:
+    """A dir the sweep may delete: a ``termcorpus-*`` dir directly in the temp dir (the state
+    dir is private, but a sweep must never rmtree anything else, whatever a file says)."""
+    return d.name.startswith("termcorpus-") and d.parent == Path(tempfile.gettempdir())
+
+
 def _undo(entry: Entry, report: SweepReport) -> None:
     killed: set[int] = set()
     if same_process(entry.pid, entry.pid_start):
@@ -169,7 +176,7 @@ def _undo(entry: Entry, report: SweepReport) -> None:
         tree = descendants(entry.pid)
         kill_pids(tree[::-1] + [entry.pid])
         killed.update(tree + [entry.pid])
-    if entry.uid is not None:
+    if entry.uid is not None and UID_BASE <= entry.uid < UID_BASE + UID_SLOTS:
         # The uid was leased to this sandbox alone (sandbox/uids.py): whatever still runs under
         # it (a process that left bwrap's tree) is the sandbox's.
         for _ in range(200):
@@ -183,17 +190,17 @@ def _undo(entry: Entry, report: SweepReport) -> None:
             report.uids += 1
         else:
             report.problems.append(f"uid {entry.uid} still has processes")
-    cgroups = [Path(c) for c in entry.cgroups]
+    cgroups = [Path(c) for c in entry.cgroups if Path(c).name.startswith("termcorpus-")]
     for c in cgroups:
         try:
             killed.update(int(p) for p in (c / "cgroup.procs").read_text().split())
         except (OSError, ValueError):
             pass
     left = remove_paths(cgroups)
-    report.cgroups += sum(1 for c in cgroups if c not in left and c.name.startswith("termcorpus-"))
+    report.cgroups += sum(1 for c in cgroups if c not in left)
     report.problems += [f"cgroup {c} busy" for c in left]
     report.processes += len(killed)
-    dirs = [Path(d) for d in entry.dirs]
+    dirs = [Path(d) for d in entry.dirs if _ours(Path(d))]
     for point in _mounts_below(dirs):
         try:
             from ctypes import CDLL, get_errno
