@@ -135,6 +135,21 @@ def lineage_cmd(ctx: click.Context, model_ref: str, as_json: bool) -> None:
     click.echo(f"seeds        {info['seeds']['digest'] or '-'}  skills={info['seeds'].get('skills_digest') or '-'}")
 
 
+@main.group("sandbox")
+def sandbox_group() -> None:
+    """Inspect and clean up sandboxes."""
+
+
+@sandbox_group.command("sweep")
+def sandbox_sweep_cmd() -> None:
+    """Undo sandboxes whose runner died without cleaning up (processes, dirs, uids, cgroups)."""
+    from termcorpus.sandbox.cgroup import mechanism
+    from termcorpus.sandbox.sweep import sweep
+
+    click.echo(sweep().line())
+    click.echo(f"task limits here: {mechanism()}")
+
+
 def _register() -> None:
     """Attach the command groups that live in their own modules (imports stay light)."""
     from termcorpus.report.cli import ablate_cmd, report_cmd

@@ -64,7 +64,7 @@ class Task(_Record):
     schema_version: str = SCHEMA_VERSION
     id: str = Field(min_length=1)
     family: str = Field(min_length=1, description="All variants of one seed or one skill combination")
-    source: Literal["seed", "skill", "import", "llm"]
+    source: Literal["seed", "skill", "import", "llm", "adapter"]
     domain: str
     skills: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] = "medium"

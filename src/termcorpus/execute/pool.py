@@ -26,7 +26,7 @@ from termcorpus.agents.base import Agent
 from termcorpus.errors import ConfigError, DataError
 from termcorpus.execute.episode import run_episode
 from termcorpus.records import Lineage, Task, Trajectory, sha256_text
-from termcorpus.sandbox import SandboxConfig, check_backend
+from termcorpus.sandbox import SandboxConfig, check_backend, limits_mechanism
 from termcorpus.sandbox.session import task_blobs
 
 _JOURNAL_SUFFIX = ".journal"
@@ -225,6 +225,7 @@ def _metrics(trajs: list[Trajectory], *, teacher: str, sandbox: SandboxConfig, w
     return {
         "teacher": teacher,
         "sandbox": sandbox.backend,
+        "sandbox_limits": limits_mechanism(sandbox),
         "workers": workers,
         "n_tasks": n,
         "n_passed": sum(t.passed for t in trajs),
