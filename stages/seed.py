@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from termcorpus.params import load_section
-from termcorpus.records import write_json
 from termcorpus.runtime import stage_main
 from termcorpus.tasks.catalog import build_catalog, write_catalog
+from termcorpus.tracking.metrics import write_stage_metrics
 
 
 @stage_main
@@ -23,6 +24,8 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="Normalized seeds (JSONL) to write.")
     ap.add_argument("--taxonomy-out", required=True, help="Normalized skill taxonomy (JSON) to write.")
     ap.add_argument("--metrics", required=True, help="Metrics JSON to write.")
+    ap.add_argument("--detail", type=Path, default=None,
+                    help="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.")
     args = ap.parse_args()
     params = load_section("seed", "params.yaml")
 
@@ -30,7 +33,7 @@ def main() -> None:
     for problem in catalog.skipped:
         print(f"warning: skipped {problem}", file=sys.stderr)
     write_catalog(catalog, seeds_out=args.out, taxonomy_out=args.taxonomy_out)
-    write_json(args.metrics, catalog.metrics())
+    write_stage_metrics("seed", catalog.metrics(), args.metrics, args.detail)
     print(f"seed: {len(catalog.seeds)} seeds, {len(catalog.taxonomy.skills)} skills", file=sys.stderr)
 
 

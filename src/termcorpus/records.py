@@ -153,9 +153,14 @@ class Message(_Record):
 
 
 class Lineage(_Record):
+    """Content digests only: a record's bytes must depend on code, params and seeds alone.
+
+    No git rev, host, clock or absolute path belongs here (a fresh clone must reproduce the
+    committed dvc.lock); the commit a stage ran at is an MLflow tag (tracking/).
+    """
+
     task_digest: str
     seeds_digest: str = ""
-    git_rev: str = ""
 
 
 class Trajectory(_Record):
