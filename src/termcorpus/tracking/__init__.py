@@ -153,7 +153,7 @@ def corpus_dataset(corpus_dir: Path, digest: str, counts: dict[str, Any] | None 
     for col in df.columns:  # lists are not MLflow schema types: store them as JSON text
         if df[col].map(lambda v: isinstance(v, (list, dict)) or hasattr(v, "tolist")).any():
             df[col] = df[col].map(lambda v: json.dumps(v.tolist() if hasattr(v, "tolist") else v))
-    repo = Path(".").resolve()
+    repo = project_root()  # the repository, also from a DVC temp workspace
     source = CodeDatasetSource(
         {
             "repo": str(repo),
