@@ -6,7 +6,9 @@ stages in the clone's dvc.lock must equal HEAD's committed dvc.lock. A git rev, 
 clock or absolute path in any of those outputs would break it (the clone's path and, with
 uncommitted changes, its rev differ from the run that wrote the lock).
 
-The test runs the default data stages for real (a few minutes on 2 cores). In a working tree
+The test runs the default data stages for real: 586 s and 718 s measured here on 2 cores shared
+with five other jobs (FACTS.md: ~3.5 min idle), so it is opt-in (``make check-lock``) and CI gives
+it its own job instead of adding it to ``make test``. In a working tree
 whose committed dvc.lock is older than its code it fails by design; ``repro_outs`` is also what
 the two-clone check in the closing notes used (two paths, two commits, identical md5s).
 """
@@ -73,6 +75,9 @@ def repro_outs(dest: Path, rev: str = "HEAD", source: Path = REPO) -> tuple[dict
 
 @pytest.mark.slow
 @pytest.mark.integration
+@pytest.mark.skipif(os.environ.get("TERMCORPUS_CLONE_LOCK_TEST") != "1",
+                    reason="runs the default seed..balance (~4 min idle, ~10 min on a busy 2-core box): "
+                           "`make check-lock` (or TERMCORPUS_CLONE_LOCK_TEST=1); CI runs it as its own job")
 def test_fresh_clone_reproduces_committed_lock(tmp_path):
     committed, reproduced = repro_outs(tmp_path / "clone")
     differ = {p: (committed.get(p), md5) for p, md5 in reproduced.items() if committed.get(p) != md5}

@@ -157,8 +157,8 @@ class Runner:
 def _steps():
     for wf_path in sorted(WORKFLOWS.glob("*.yml")):
         wf = yaml.safe_load(wf_path.read_text())
-        for job in (wf.get("jobs") or {}).values():
-            wf["_job"] = job
+        for job_name, job in (wf.get("jobs") or {}).items():
+            wf["_job"], wf["_job_name"] = job, job_name
             for step in job.get("steps", []):
                 if "run" in step:
                     yield wf_path.name, wf, step
@@ -180,8 +180,8 @@ def test_replay_workflow_steps_as_a_runner_user(tmp_path):
     replayed: list[str] = []
     current = None
     for name, wf, step in _steps():
-        if name != current:  # a new workflow: a fresh job (no GITHUB_PATH carried over)
-            current, runner.gh_path = name, []
+        if (name, wf["_job_name"]) != current:  # a new job: a fresh runner (no GITHUB_PATH carried over)
+            current, runner.gh_path = (name, wf["_job_name"]), []
             (runner.files / "path").write_text("")
         cmds = commands(step["run"])
         if cmds and all(c[0] == "sudo" for c in cmds):
@@ -202,9 +202,9 @@ def test_replay_workflow_steps_as_a_runner_user(tmp_path):
             if words[0] == "make":  # expand the recipe and resolve what it would run
                 r = runner.sh(["make", "-n", *words[1:]], env)
                 assert r.returncode == 0, r.stderr
-                for line in r.stdout.splitlines():
-                    if line.strip() and not line.startswith(("make", "@")):
-                        problems.append(runner.resolve(shlex.split(line)[:1], env))
+                for recipe in commands(r.stdout):
+                    if recipe[0] != "make":
+                        problems.append(runner.resolve(recipe, env))
             problems.append(runner.resolve(words, env))
             if words[0].endswith("/dvc") or words[0] == "dvc":
                 # the stages' `python stages/*.py` must be the venv's interpreter under this PATH
