@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from termcorpus.params import load_section
-from termcorpus.records import write_json, write_jsonl
+from termcorpus.records import write_jsonl
 from termcorpus.runtime import stage_main
 from termcorpus.sandbox import SandboxConfig
 from termcorpus.tasks.adapters import build_tasks
 from termcorpus.tasks.catalog import build_catalog, write_catalog
+from termcorpus.tracking.metrics import write_stage_metrics
 
 
 @stage_main
@@ -30,6 +32,8 @@ def main() -> None:
     ap.add_argument("--adapter-out", default="", help="Tasks of the dataset adapters (JSONL) to write "
                     "(without it the adapters of seed.adapters are not run).")
     ap.add_argument("--metrics", required=True, help="Metrics JSON to write.")
+    ap.add_argument("--detail", type=Path, default=None,
+                    help="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.")
     args = ap.parse_args()
     params = load_section("seed", "params.yaml")
 
@@ -45,7 +49,7 @@ def main() -> None:
     write_catalog(catalog, seeds_out=args.out, taxonomy_out=args.taxonomy_out)
     if args.adapter_out:
         write_jsonl(args.adapter_out, adapted.tasks)
-    write_json(args.metrics, {**catalog.metrics(), **adapted.metrics()})
+    write_stage_metrics("seed", {**catalog.metrics(), **adapted.metrics()}, args.metrics, args.detail)
     print(f"seed: {len(catalog.seeds)} seeds, {len(catalog.taxonomy.skills)} skills, "
           f"{len(adapted.tasks)} adapter tasks", file=sys.stderr)
 

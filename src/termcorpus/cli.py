@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from termcorpus.errors import TermcorpusError
+from termcorpus.sandbox.config import BACKENDS  # light: the backends' own modules load on use
 
 
 class _Group(click.Group):
@@ -79,8 +80,8 @@ def _load_task(source: str, task_id: str | None):
 @click.option("--task-id", help="Pick this task from a JSONL file of tasks.")
 @click.option("--agent", type=click.Choice(["oracle", "null"]), default="oracle", show_default=True,
               help="Run the task with this agent.")
-@click.option("--sandbox", "backend", type=click.Choice(["bwrap", "local"]), default=None,
-              help="Override the sandbox backend from params.yaml.")
+@click.option("--sandbox", "backend", type=click.Choice(list(BACKENDS)), default=None,
+              help="Override the sandbox backend from params.yaml (execute.sandbox).")
 @click.option("--show/--no-show", default=True, help="Print each turn's commands and outputs.")
 @click.pass_context
 def run_cmd(ctx: click.Context, source: str, task_id: str | None, agent: str, backend: str | None, show: bool) -> None:

@@ -118,7 +118,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
     before it reruns a stage, and the journal with them.
 
     ``params`` is an ``ExecuteParams``: teacher, sandbox, workers, max_turns, prompt_style and
-    the sandbox limits.
+    the sandbox limits. ``git_rev`` only keys the resume journal (a code change must not resume
+    an older run's trajectories); it is never written into a trajectory.
     """
     out_path = Path(out_path)
     sandbox = SandboxConfig.from_params(params)
@@ -146,7 +147,7 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
         else:
             jobs.append(_Job(i, t, teacher, sandbox, getattr(params, "max_turns"),
                              getattr(params, "prompt_style"),
-                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest, git_rev=git_rev),
+                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest),
                              params))
 
     workers = max(1, min(int(getattr(params, "workers")), len(jobs) or 1))
