@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from tqdm import tqdm
 
-from termcorpus.generate.compose import compose_task, composable
+from termcorpus.generate.compose import compose_split, composable
 from termcorpus.generate.mutate import render_variant, variant_seed
 from termcorpus.records import DOMAINS, Task
 from termcorpus.tasks.seeds import Seed, custom_family, skill_seed
@@ -128,7 +128,8 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
-                   custom_skills: bool = False) -> GenerateResult:
+                   custom_skills: bool = False, heldout_compositions: int = 0, heldout_novel_pairs: int = 0,
+                   reserved_pair_pct: int = 0) -> GenerateResult:
     """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
 
     ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
@@ -153,18 +154,21 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
             result.tasks.extend(train)
         result.heldout.extend(held)
     if skill_tasks:
+        # composed tasks (generate/compose.py); the held-out composition sets go with the other
+        # held-out tasks, labelled by eval_set
         skills = [s for s in taxonomy.skills if not domains or s.domain in domains]
         if len(composable(skills)) < min_skills:
             result.drops["skill_pool_too_small"] += skill_tasks
         else:
             seen = {_key(t) for t in result.tasks}
-            for i in tqdm(range(skill_tasks), desc="compose", unit="task", disable=None):
-                task = compose_task(skills, index=i, gen_seed=seed, min_skills=min_skills, max_skills=max_skills)
-                if task is None:
-                    result.drops["no_valid_chain"] += 1
-                elif _key(task) in seen:
+            train, held = compose_split(skills, gen_seed=seed, n_train=skill_tasks, n_heldout=heldout_compositions,
+                                        n_novel_pairs=heldout_novel_pairs, min_skills=min_skills,
+                                        max_skills=max_skills, reserve_pct=reserved_pair_pct, drops=result.drops)
+            for task in train:
+                if _key(task) in seen:
                     result.drops["duplicate"] += 1
                 else:
                     seen.add(_key(task))
                     result.tasks.append(task)
+            result.heldout.extend(held)
     return result
