@@ -64,6 +64,41 @@ class GenerateResult:
             "tasks_by_difficulty": count(self.tasks, lambda t: [t.difficulty]),
             "distinct_variant_ratio": round(distinct / len(everything), 6) if everything else 0.0,
             "drops": {k: self.drops[k] for k in sorted(self.drops)},
+            "composed": self.composed_metrics(),
+        }
+
+    def composed_metrics(self) -> dict[str, object]:
+        """Headline counts of skill-composed tasks (per-skill counts: :meth:`detail`)."""
+        comp = [t for t in self.tasks if t.source == "skill" and t.generator and t.generator.name == "skill_composition"]
+        held = [t for t in self.heldout if t.eval_set.startswith("heldout_compositions")]
+        count = lambda ts, key: dict(sorted(Counter(key(t) for t in ts).items()))  # noqa: E731
+        return {
+            "n_tasks": len(comp),
+            "fraction_of_training": round(len(comp) / len(self.tasks), 4) if self.tasks else 0.0,
+            "n_skills_used": len({s for t in comp for s in t.skills}),
+            "by_domain": count(comp, lambda t: t.domain),
+            "by_n_steps": count(comp, lambda t: str(len(t.skills))),
+            "obs_dependent_fraction": round(sum(bool(t.obs_dependent_steps) for t in comp) / len(comp), 4) if comp else 0.0,
+            "heldout_by_set": count(held, lambda t: t.eval_set),
+        }
+
+    def detail(self) -> dict[str, object]:
+        """Per-skill / per-domain / per-step detail for reports/generate_detail.json."""
+        comp = [t for t in self.tasks if t.source == "skill" and t.generator and t.generator.name == "skill_composition"]
+        held = [t for t in self.heldout if t.eval_set.startswith("heldout_compositions")]
+
+        def per(ts: list[Task], key) -> dict[str, int]:  # type: ignore[no-untyped-def]
+            c: Counter = Counter()
+            for t in ts:
+                c.update(key(t))
+            return dict(sorted(c.items()))
+
+        return {
+            "composed_tasks_by_skill": per(comp, lambda t: t.skills),
+            "composed_obs_dependent_by_skill": per(comp, lambda t: [t.skills[i] for i in t.obs_dependent_steps]),
+            "composed_by_domain_and_steps": per(comp, lambda t: [f"{t.domain}:{len(t.skills)}"]),
+            "heldout_compositions_by_skill": per(held, lambda t: t.skills),
+            "heldout_compositions_by_set_and_steps": per(held, lambda t: [f"{t.eval_set}:{len(t.skills)}"]),
         }
 
 
