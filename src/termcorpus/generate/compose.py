@@ -91,10 +91,19 @@ PairOk = Callable[[str, str], bool]
 _UNFIT = (NotApplicable, IndexError, ValueError, KeyError, ZeroDivisionError)
 
 
-def _walk(pool: list[Skill], blocks: dict[str, Block], rng: random.Random, k: int, pair_ok: PairOk) -> Chain | None:
-    """One random typed walk of ``k`` steps (None if it got stuck)."""
+def _walk(pool: list[Skill], blocks: dict[str, Block], rng: random.Random, k: int, pair_ok: PairOk,
+          used_so_far: Counter) -> Chain | None:
+    """One random typed walk of ``k`` steps (None if it got stuck).
+
+    Candidates are tried in a weighted random order (Efraimidis-Spirakis keys ``u ** (1 + n)``)
+    where ``n`` counts the skill's earlier uses: without it, blocks that read many kinds (links,
+    chmod, hashing) would fill most chains and narrow ones would hardly appear.
+    """
+    def order(cands: list[Skill]) -> list[Skill]:
+        return sorted(cands, key=lambda s: -rng.random() ** (1 + used_so_far[s.id]))
+
     c = Ctx(rng)
-    first = rng.choice([s for s in pool if not blocks[s.id].consumes or any(k in SOURCES for k in blocks[s.id].consumes)])
+    first = order([s for s in pool if not blocks[s.id].consumes or any(k in SOURCES for k in blocks[s.id].consumes)])[0]
     fb = blocks[first.id]
     if fb.consumes:
         kind = rng.choice([x for x in fb.consumes if x in SOURCES])
@@ -105,8 +114,7 @@ def _walk(pool: list[Skill], blocks: dict[str, Block], rng: random.Random, k: in
     chain = Chain([], [], src)
     candidates = [first]
     while len(chain.steps) < k:
-        rng.shuffle(candidates)
-        for s in candidates:
+        for s in order(candidates):
             try:
                 step = blocks[s.id].make(c, cur)
             except _UNFIT:
@@ -186,6 +194,7 @@ class Composer:
         self.blocks = {s.id: block_of(s) for s in self.pool}  # type: ignore[misc]
         self.gen_seed = gen_seed
         self.min_skills, self.max_skills = min_skills, max_skills
+        self.used: Counter = Counter()  # skill -> uses in the tasks composed so far (balances the draw)
 
     def compose(self, stream: str, index: int, *, pair_ok: PairOk, eval_set: str = "", id_prefix: str = "skill-v",
                 accept: Callable[[Chain], bool] = lambda ch: True, max_attempts: int = 60,
@@ -197,8 +206,9 @@ class Composer:
             seed = stable_seed(self.gen_seed, stream, index, attempt)
             rng = random.Random(seed)
             k = rng.randint(self.min_skills, self.max_skills)
-            chain = _walk(pool, self.blocks, rng, k, pair_ok)  # type: ignore[arg-type]
+            chain = _walk(pool, self.blocks, rng, k, pair_ok, self.used)  # type: ignore[arg-type]
             if chain is not None and accept(chain):
+                self.used.update(s.id for s in chain.skills)
                 return build_task(chain, task_id=f"{id_prefix}{index:04d}", seed=seed, eval_set=eval_set)
         return None
 

@@ -82,6 +82,15 @@ def numeric_filtering(c: Ctx, a: Art) -> Step:
     vals = sorted(last_ints(a.data))
     if len(set(vals)) < 3:
         raise NotApplicable("too few values")
+    if c.rng.random() < 0.5:
+        # observation-dependent: the threshold is the integer mean, which the agent has to print first
+        mean = sum(vals) // len(vals)
+        tpl = "awk '$NF > {{m}}' {{src}} > {{dst}}"
+        step = out_step(c, a, a.kind, "keep the lines of {{src}} whose last number is above the integer mean of the "
+                        "last numbers in {{dst}}", tpl, [x for x in a.data if int(x.split()[-1]) > mean], m=mean)
+        step.derive = Derive(f"awk '{{s+=$NF}} END{{print int(s/NR)}}' {a.path}", {"m": r"^(-?\d+)$"},
+                             fill(tpl, src=a.path, dst=step.out.path, m="{{m}}"))
+        return step
     thr = c.rng.choice(vals[1:-1])
     return out_step(c, a, a.kind, "keep the lines of {{src}} whose last number is above {{thr}} in {{dst}}",
                     "awk '$NF > {{thr}}' {{src}} > {{dst}}", [x for x in a.data if int(x.split()[-1]) > thr], thr=thr)
