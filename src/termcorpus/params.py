@@ -40,9 +40,9 @@ class GenerateParams:
     n_variants: int = p(12, "Training variants generated per seed task.", min=1, max=100000)
     n_heldout_variants: int = p(2, "Fresh variants per family kept aside for evaluation.", min=0, max=1000)
     skill_tasks: int = p(3000, "Skill-composed training tasks to generate (0 turns skill-based generation off).", min=0)
-    heldout_compositions: int = p(80, "Held-out composed tasks whose ordered skill sequence never occurs in training "
+    heldout_compositions: int = p(0, "Held-out composed tasks whose ordered skill sequence never occurs in training "
                                       "(eval_set heldout_compositions; needs skill_tasks > 0).", min=0)
-    heldout_novel_pairs: int = p(40, "Held-out composed tasks none of whose adjacent skill pairs occurs in training "
+    heldout_novel_pairs: int = p(0, "Held-out composed tasks none of whose adjacent skill pairs occurs in training "
                                      "(eval_set heldout_compositions_novel_pairs).", min=0)
     reserved_pair_pct: int = p(10, "Percent of adjacent skill pairs kept out of training chains (chosen by a hash of "
                                    "the pair and seed) so held-out compositions can use them.", min=0, max=90)

@@ -257,20 +257,21 @@ def compose_split(skills: Sequence[Skill], *, gen_seed: int, n_train: int, n_hel
     def novel(ch: Chain) -> bool:
         return all(reserved(a.id, b.id) for a, b in zip(ch.skills, ch.skills[1:]))
 
-    for i in range(n_heldout):
-        t = comp.compose("skill-heldout", i, pair_ok=lambda a, b: True, eval_set="heldout_compositions",
-                         id_prefix="skill-h", accept=mixed, pool=pool, max_attempts=400)
-        if t is None:
-            drops["heldout_compositions_no_chain"] += 1
-        else:
-            held.append(t)
-    for i in range(n_novel_pairs):
-        t = comp.compose("skill-novel", i, pair_ok=reserved, eval_set="heldout_compositions_novel_pairs",
-                         id_prefix="skill-n", accept=novel, pool=pool, max_attempts=400)
-        if t is None:
-            drops["heldout_novel_pairs_no_chain"] += 1
-        else:
-            held.append(t)
+    sets = (("heldout_compositions", "skill-h", n_heldout, lambda a, b: True, mixed),
+            ("heldout_compositions_novel_pairs", "skill-n", n_novel_pairs, reserved, novel))
+    for name, prefix, n, pair_ok, accept in sets:
+        misses = 0
+        for i in range(n):
+            t = comp.compose(name, i, pair_ok=pair_ok, eval_set=name, id_prefix=prefix, accept=accept, pool=pool,
+                             max_attempts=400)
+            if t is None:
+                drops[f"{name}_no_chain"] += 1
+                misses += 1
+                if misses >= 3:  # a small pool (a quick run) has no such chains: stop, count the rest
+                    drops[f"{name}_no_chain"] += n - i - 1
+                    break
+            else:
+                held.append(t)
     return train, held
 
 
