@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -162,3 +163,28 @@ def test_composed_tasks_pass_with_the_solution_and_fail_without(taxonomy, index)
     t = compose_task(taxonomy.skills, index=index, gen_seed=11, min_skills=3, max_skills=5)
     assert run_local(t, oracle=True).passed
     assert not run_local(t, oracle=False).passed
+
+
+KUBE = '''domain: software_engineering
+skills:
+  - id: kube_pods
+    description: List pods with a kubectl-like CLI.
+    block:
+      consumes: [rows, words]
+      instruction: list the pods named in {{src}} with kubectl into {{dst}}
+      command: bash kubectl get pods $(cut -d" " -f1 {{src}}) > {{dst}}
+      check: '[ "$(wc -l < {{dst}})" = "$(wc -l < {{src}})" ]'
+      files:
+        kubectl: "#!/bin/bash\\nfor p in \\"${@:3}\\"; do echo \\"pod/$p Running\\"; done\\n"
+'''
+
+
+def test_the_documented_kubectl_yaml_block_composes_and_verifies(tmp_path):
+    d = tmp_path / "skills"
+    shutil.copytree(REPO / "data/skills", d)
+    (d / "team.yaml").write_text(KUBE)
+    comp = Composer(load_taxonomy(d).skills, gen_seed=4, min_skills=3, max_skills=5)
+    t = next(t for i in range(600) if (t := comp.compose("skill", i, pair_ok=lambda a, b: True))
+             and "kube_pods" in t.skills)
+    assert t.skills[-1] == "kube_pods" and "kubectl" in t.files
+    assert run_local(t, oracle=True).passed and not run_local(t, oracle=False).passed
