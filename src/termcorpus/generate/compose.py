@@ -165,7 +165,10 @@ def build_task(chain: Chain, *, task_id: str, seed: int, eval_set: str = "") -> 
     top = max(domains.values())
     domain = next(s.domain for s in chain.skills if domains[s.domain] == top)
     body = TEST_HELPERS + "".join(c + "\n" for c in checks.values())
+    # the names a copy of this task would carry (curate/decontam.py keys instances on them)
     slots = {f"s{i + 1}_out": st.out.path for i, st in enumerate(chain.steps)}
+    if chain.source is not None:
+        slots["input"] = chain.source.path
     return Task(
         id=task_id,
         family="+".join(s.id for s in chain.skills),
