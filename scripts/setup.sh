@@ -15,6 +15,22 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# Tools that skill-composed tasks run inside the sandbox (it binds the host's /usr): jq, sqlite3,
+# git, make, bc, envsubst and pip of the system python3 (the offline wheel install).
+missing=()
+for pair in jq:jq sqlite3:sqlite3 git:git make:make bc:bc envsubst:gettext-base; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]} (used by skill-composed tasks)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: warning: missing ${missing[*]}; skill-composed tasks that use them will fail the gate" >&2
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"

@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--adapter-tasks", default="", help="Dataset-adapter tasks (JSONL) from the seed stage, added to the training pool.")
     ap.add_argument("--out", required=True, help="Directory for tasks.jsonl and heldout.jsonl.")
     ap.add_argument("--metrics", required=True, help="Metrics JSON to write.")
+    ap.add_argument("--detail", default="", help="Per-skill detail JSON to write (reports/generate_detail.json).")
     args = ap.parse_args()
     p = load_section("generate", "params.yaml")
 
@@ -38,6 +39,8 @@ def main() -> None:
         seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
         skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
         domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
+        heldout_compositions=p.heldout_compositions, heldout_novel_pairs=p.heldout_novel_pairs,
+        reserved_pair_pct=p.reserved_pair_pct,
         adapter_tasks=read_jsonl(args.adapter_tasks, Task) if args.adapter_tasks else (),
     )
     elapsed = time.perf_counter() - start
@@ -76,6 +79,8 @@ def main() -> None:
     write_jsonl(out / "tasks.jsonl", result.tasks)
     write_jsonl(out / "heldout.jsonl", result.heldout)
     write_json(args.metrics, {**result.metrics(), "gate": gate_metrics})
+    if args.detail:
+        write_json(args.detail, result.detail())
     # the rate goes to the console only: metrics files hold no wall-clock numbers
     n = len(result.tasks) + len(result.heldout)
     print(f"generate: {len(result.tasks)} tasks + {len(result.heldout)} held-out from {result.n_seeds} seeds "

@@ -64,7 +64,13 @@ class GenerateParams:
     seed: int = p(1234, "Random seed of the mutators; same seed, same bytes.")
     n_variants: int = p(12, "Training variants generated per seed task.", min=1, max=100000)
     n_heldout_variants: int = p(2, "Fresh variants per family kept aside for evaluation.", min=0, max=1000)
-    skill_tasks: int = p(0, "Skill-composed tasks to generate (0 turns skill-based generation off).", min=0)
+    skill_tasks: int = p(3000, "Skill-composed training tasks to generate (0 turns skill-based generation off).", min=0)
+    heldout_compositions: int = p(0, "Held-out composed tasks whose ordered skill sequence never occurs in training "
+                                      "(eval_set heldout_compositions; needs skill_tasks > 0).", min=0)
+    heldout_novel_pairs: int = p(0, "Held-out composed tasks none of whose adjacent skill pairs occurs in training "
+                                     "(eval_set heldout_compositions_novel_pairs).", min=0)
+    reserved_pair_pct: int = p(10, "Percent of adjacent skill pairs kept out of training chains (chosen by a hash of "
+                                   "the pair and seed) so held-out compositions can use them.", min=0, max=90)
     min_skills: int = p(3, "Fewest skills composed into one skill-based task.", min=1, max=10)
     max_skills: int = p(5, "Most skills composed into one skill-based task.", min=1, max=10)
     domains: list = p([], "Restrict generation to these domains (empty: all).", choices=list(DOMAINS))

@@ -58,6 +58,15 @@ class GeneratorInfo(_Record):
     seed: int
 
 
+class Derivation(_Record):
+    """How the oracle derives one command from what the previous turn printed: each pattern (one
+    regex group) is searched in that observation's output and fills ``{{name}}`` in ``template``."""
+
+    turn: int = Field(ge=0, description="index into solution of the derived command")
+    patterns: dict[str, str]
+    template: str
+
+
 class Task(_Record):
     """A terminal task: instruction + input files + reference solution + verifier tests."""
 
@@ -83,6 +92,11 @@ class Task(_Record):
         description="empty for the training pool; otherwise the held-out evaluation set this task "
         "belongs to (heldout_variants, heldout_compositions, heldout_families, novel_names, ...)",
     )
+    # skill composition (generate/compose.py): steps whose command depends on an earlier output
+    derivations: list[Derivation] = Field(
+        default_factory=list, description="solution turns the oracle derives from the real previous observation")
+    obs_dependent_steps: list[int] = Field(
+        default_factory=list, description="0-based indexes into skills of the observation-dependent steps")
 
     @field_validator("domain")
     @classmethod
@@ -196,6 +210,9 @@ class Trajectory(_Record):
     sandbox: str
     slots: dict[str, str] = Field(default_factory=dict)
     lineage: Lineage
+    # skill composition: 0-based indexes into skills of the steps whose command depended on an
+    # earlier observation (copied from Task.obs_dependent_steps)
+    obs_dependent_steps: list[int] = Field(default_factory=list)
 
 
 M = TypeVar("M", bound=BaseModel)

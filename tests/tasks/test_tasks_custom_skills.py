@@ -41,7 +41,8 @@ def taxonomy(tmp_path):
 def test_example_loads_as_a_custom_skill(taxonomy):
     [skill] = taxonomy.skills
     assert skill.id == "line_joining" and skill.domain == "data_processing"
-    assert skill.template is not None and skill.block is None
+    # the worked example is both a custom task family and a YAML-only composable block
+    assert skill.template is not None and skill.block is not None and skill.block.consumes
 
 
 def test_generate_tasks_makes_a_custom_family_with_train_and_heldout_variants(taxonomy):

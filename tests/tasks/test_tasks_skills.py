@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from termcorpus.errors import DataError
-from termcorpus.generate.compose import OPS
+from termcorpus.generate.blocks import BLOCKS
 from termcorpus.records import DOMAINS
 from termcorpus.tasks.skills import load_taxonomy
 
@@ -22,12 +22,12 @@ def test_shipped_taxonomy_covers_every_domain_with_30_plus_skills():
     assert [s.id for s in tax.skills] == sorted(s.id for s in tax.skills)
 
 
-def test_shipped_blocks_name_known_ops_and_enough_for_composition():
+def test_shipped_blocks_name_known_blocks_in_every_domain():
     tax = load_taxonomy(SKILLS)
-    blocks = [s.block for s in tax.skills if s.block]
-    assert len(blocks) >= 10
-    assert all(b.op in OPS for b in blocks)
-    assert sum(OPS[b.op].terminal for b in blocks) >= 2
+    named = [s for s in tax.skills if isinstance(s.block, str)]
+    assert len(named) >= 90
+    assert all(s.block in BLOCKS for s in named)
+    assert {s.domain for s in named} == set(DOMAINS)
 
 
 def _write(tmp_path: Path, text: str, name: str = "x.yaml") -> Path:
@@ -55,17 +55,24 @@ def test_missing_description_is_reported(tmp_path):
         load_taxonomy(d)
 
 
-def test_block_with_unknown_op_is_rejected(tmp_path):
-    d = _write(tmp_path, "domain: security\nskills:\n  - id: a\n    description: x\n"
-                         "    block: {op: teleport, instruction: go, command: 'true'}\n")
-    with pytest.raises(DataError, match=r"x\.yaml:5: field 'block\.op': unknown op 'teleport'"):
+def test_block_with_unknown_name_is_rejected(tmp_path):
+    d = _write(tmp_path, "domain: security\nskills:\n  - id: a\n    description: x\n    block: teleport\n")
+    with pytest.raises(DataError, match=r"x\.yaml:5: field 'block': unknown block 'teleport'"):
         load_taxonomy(d)
 
 
-def test_block_naming_an_argument_its_op_lacks_is_rejected(tmp_path):
+def test_yaml_block_naming_an_unknown_template_name_is_rejected(tmp_path):
     d = _write(tmp_path, "domain: security\nskills:\n  - id: a\n    description: x\n"
-                         "    block: {op: sort_lines, instruction: 'sort {{src}} by {{key}}', command: 'sort {{src}} > {{dst}}'}\n")
+                         "    block: {consumes: [rows], instruction: 'sort {{src}} by {{key}}', command: 'sort {{src}} > {{dst}}',"
+                         " check: 'true'}\n")
     with pytest.raises(DataError, match=r"unknown name \{\{key\}\}"):
+        load_taxonomy(d)
+
+
+def test_yaml_block_reading_an_unknown_kind_is_rejected(tmp_path):
+    d = _write(tmp_path, "domain: security\nskills:\n  - id: a\n    description: x\n"
+                         "    block: {consumes: [pods], instruction: go, command: 'true', check: 'true'}\n")
+    with pytest.raises(DataError, match=r"x\.yaml:5: field 'block\.consumes': unknown kind 'pods'"):
         load_taxonomy(d)
 
 

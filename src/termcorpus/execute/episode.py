@@ -126,6 +126,7 @@ class Episode:
             sandbox=self.sandbox.backend,
             slots=dict(task.slots),
             lineage=self.lineage,
+            obs_dependent_steps=list(task.obs_dependent_steps),
         )
 
 

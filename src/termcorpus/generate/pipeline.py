@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from tqdm import tqdm
 
-from termcorpus.generate.compose import compose_task, composable
+from termcorpus.generate.compose import compose_split, composable
 from termcorpus.generate.mutate import render_variant, variant_seed
 from termcorpus.records import DOMAINS, Task
 from termcorpus.tasks.seeds import Seed, custom_family, skill_seed
@@ -64,6 +64,41 @@ class GenerateResult:
             "tasks_by_difficulty": count(self.tasks, lambda t: [t.difficulty]),
             "distinct_variant_ratio": round(distinct / len(everything), 6) if everything else 0.0,
             "drops": {k: self.drops[k] for k in sorted(self.drops)},
+            "composed": self.composed_metrics(),
+        }
+
+    def composed_metrics(self) -> dict[str, object]:
+        """Headline counts of skill-composed tasks (per-skill counts: :meth:`detail`)."""
+        comp = [t for t in self.tasks if t.source == "skill" and t.generator and t.generator.name == "skill_composition"]
+        held = [t for t in self.heldout if t.eval_set.startswith("heldout_compositions")]
+        count = lambda ts, key: dict(sorted(Counter(key(t) for t in ts).items()))  # noqa: E731
+        return {
+            "n_tasks": len(comp),
+            "fraction_of_training": round(len(comp) / len(self.tasks), 4) if self.tasks else 0.0,
+            "n_skills_used": len({s for t in comp for s in t.skills}),
+            "by_domain": count(comp, lambda t: t.domain),
+            "by_n_steps": count(comp, lambda t: str(len(t.skills))),
+            "obs_dependent_fraction": round(sum(bool(t.obs_dependent_steps) for t in comp) / len(comp), 4) if comp else 0.0,
+            "heldout_by_set": count(held, lambda t: t.eval_set),
+        }
+
+    def detail(self) -> dict[str, object]:
+        """Per-skill / per-domain / per-step detail for reports/generate_detail.json."""
+        comp = [t for t in self.tasks if t.source == "skill" and t.generator and t.generator.name == "skill_composition"]
+        held = [t for t in self.heldout if t.eval_set.startswith("heldout_compositions")]
+
+        def per(ts: list[Task], key) -> dict[str, int]:  # type: ignore[no-untyped-def]
+            c: Counter = Counter()
+            for t in ts:
+                c.update(key(t))
+            return dict(sorted(c.items()))
+
+        return {
+            "composed_tasks_by_skill": per(comp, lambda t: t.skills),
+            "composed_obs_dependent_by_skill": per(comp, lambda t: [t.skills[i] for i in t.obs_dependent_steps]),
+            "composed_by_domain_and_steps": per(comp, lambda t: [f"{t.domain}:{len(t.skills)}"]),
+            "heldout_compositions_by_skill": per(held, lambda t: t.skills),
+            "heldout_compositions_by_set_and_steps": per(held, lambda t: [f"{t.eval_set}:{len(t.skills)}"]),
         }
 
 
@@ -128,7 +163,8 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
-                   custom_skills: bool = False, adapter_tasks: Sequence[Task] = ()) -> GenerateResult:
+                   custom_skills: bool = False, heldout_compositions: int = 0, heldout_novel_pairs: int = 0,
+                   reserved_pair_pct: int = 0, adapter_tasks: Sequence[Task] = ()) -> GenerateResult:
     """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
 
     ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
@@ -155,19 +191,22 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
             result.tasks.extend(train)
         result.heldout.extend(held)
     if skill_tasks:
+        # composed tasks (generate/compose.py); the held-out composition sets go with the other
+        # held-out tasks, labelled by eval_set
         skills = [s for s in taxonomy.skills if not domains or s.domain in domains]
         if len(composable(skills)) < min_skills:
             result.drops["skill_pool_too_small"] += skill_tasks
         else:
             seen = {_key(t) for t in result.tasks}
-            for i in tqdm(range(skill_tasks), desc="compose", unit="task", disable=None):
-                task = compose_task(skills, index=i, gen_seed=seed, min_skills=min_skills, max_skills=max_skills)
-                if task is None:
-                    result.drops["no_valid_chain"] += 1
-                elif _key(task) in seen:
+            train, held = compose_split(skills, gen_seed=seed, n_train=skill_tasks, n_heldout=heldout_compositions,
+                                        n_novel_pairs=heldout_novel_pairs, min_skills=min_skills,
+                                        max_skills=max_skills, reserve_pct=reserved_pair_pct, drops=result.drops)
+            for task in train:
+                if _key(task) in seen:
                     result.drops["duplicate"] += 1
                 else:
                     seen.add(_key(task))
                     result.tasks.append(task)
+            result.heldout.extend(held)
     result.tasks.extend(adapter_tasks)
     return result

@@ -7,10 +7,15 @@ Schema of a skill file (one file per domain is the convention, any number of fil
       - id: text_filtering           # snake_case, unique across all skill files
         description: Keep or drop the lines of a text file that match a fixed string.
         domain: data_processing      # optional, overrides the file's domain
-        block:                       # optional: a building block for skill-based composition
-          op: keep_matching          # a step of termcorpus.generate.compose.OPS
-          instruction: keep only the lines containing '{{word}}'
-          command: grep '{{word}}' {{src}} > {{dst}}
+        block: text_filtering        # optional: a Python block of termcorpus.generate.blocks
+
+      - id: kube_listing             # a YAML-only block: no Python, closes a chain
+        description: List resources with a CLI.
+        block:
+          consumes: [rows, words]    # artifact kinds it reads (generate/blocks/base.py KINDS)
+          instruction: write the first field of every line of {{src}} to {{dst}}
+          command: awk '{print $1}' {{src}} > {{dst}}
+          check: '[ "$(cat {{dst}})" = "$(cut -d" " -f1 {{src}})" ]'
 
       - id: line_joining             # a custom skill: its own task template, no Python needed
         description: Join the lines of a file into one line (paste -s).
@@ -28,12 +33,11 @@ held-out variants of it exactly like a seed, and the seed stage checks it like a
 pools and generators, every name defined, a dry-run render); a mistake stops with
 ``file:line: skill 'id': field 'template...'``. docs/SKILLS.md has the full guide.
 
-A ``block`` makes the skill usable by the skill composer: ``op`` names a reference step
-implemented in Python (it picks its own arguments from the data it receives, e.g. a ``word``
-present in the current lines, and computes the expected output so the verifier can embed it).
-``instruction`` is the phrase describing the step and ``command`` the shell command solving it;
-both are templates (``{{name}}``) over the op's arguments plus ``src`` (the file the step reads)
-and ``dst`` (the file it writes). Several skills may share an op with different wording.
+A ``block`` makes the skill usable by the skill composer. A string names a Python block of
+:mod:`termcorpus.generate.blocks` (typed: it consumes an artifact kind, produces one, picks its
+arguments from the data and models its result so test.sh can check it). A mapping is a
+:class:`YamlBlock`: templates over ``{{src}}``/``{{dst}}`` for the phrase, the command and a
+bash check of the effect; it can only be a chain's last step. docs/SKILLS.md has the guide.
 
 The seed stage writes the normalized taxonomy (sorted by id) to ``data/taxonomy.json``.
 """
@@ -63,19 +67,26 @@ def _check_domain(v: str | None) -> str | None:
     return v
 
 
-class SkillBlock(_Model):
-    """A composable step: a reference op plus the words and command that express it."""
+class YamlBlock(_Model):
+    """A composable step written in YAML only (no Python): it reads the previous step's file and
+    can only close a chain, since the composer cannot model what its command writes.
 
-    op: str = Field(min_length=1)
-    instruction: str = Field(min_length=1)
-    command: str = Field(min_length=1)
+    Every text field is a template over ``{{src}}`` (the file the previous step wrote) and
+    ``{{dst}}`` (a fresh file name ending in ``.ext``)."""
+
+    consumes: list[str] = Field(min_length=1, description="artifact kinds the block can read")
+    instruction: str = Field(min_length=1, description="the step's phrase in the task text")
+    command: str = Field(min_length=1, description="the shell command that does the step")
+    check: str = Field(min_length=1, description="a bash condition, true iff the step's effect is right")
+    files: dict[str, str] = Field(default_factory=dict, description="extra input files: path -> text")
+    ext: str = Field(default="txt", pattern=r"^[a-z0-9]{1,8}$")
 
 
 class Skill(_Model):
     id: str
     domain: str
     description: str = Field(min_length=1)
-    block: SkillBlock | None = None
+    block: str | YamlBlock | None = None
     template: SkillTemplate | None = None
 
     @field_validator("id")
@@ -116,21 +127,27 @@ class Taxonomy(_Model):
         return {s.id: s for s in self.skills}
 
 
-def _check_block(block: SkillBlock, where: str) -> None:
-    # imported here: the op registry lives with the composer (generate/), the schema here
-    from termcorpus.generate.compose import OPS
+def _check_block(block: str | YamlBlock, where: str) -> None:
+    # imported here: the block registry lives with the composer (generate/), the schema here
+    from termcorpus.generate.blocks import BLOCKS
+    from termcorpus.generate.blocks.base import KINDS
     from termcorpus.generate.template import refs
 
-    if block.op not in OPS:
-        raise DataError(f"field 'block.op': unknown op {block.op!r}; known: {', '.join(sorted(OPS))}", where=where)
-    known = set(OPS[block.op].args) | {"src", "dst"}
-    for field in ("instruction", "command"):
-        for name in refs(getattr(block, field)):
-            if name not in known:
-                raise DataError(
-                    f"field 'block.{field}': unknown name {{{{{name}}}}}; op {block.op} provides {', '.join(sorted(known))}",
-                    where=where,
-                )
+    if isinstance(block, str):
+        if block not in BLOCKS:
+            raise DataError(f"field 'block': unknown block {block!r}; known: {', '.join(sorted(BLOCKS))}", where=where)
+        return
+    for k in block.consumes:
+        if k not in KINDS or k == "none":
+            raise DataError(f"field 'block.consumes': unknown kind {k!r}; expected one of "
+                            f"{', '.join(sorted(set(KINDS) - {'none'}))}", where=where)
+    texts = {"instruction": block.instruction, "command": block.command, "check": block.check,
+             **{f"files.{p}": p + t for p, t in block.files.items()}}
+    for field, text in texts.items():
+        for name in refs(text):
+            if name not in ("src", "dst"):
+                raise DataError(f"field 'block.{field}': unknown name {{{{{name}}}}}; a YAML block knows src, dst",
+                                where=where)
 
 
 def load_skill_file(path: Path) -> list[tuple[Skill, str]]:
