@@ -23,6 +23,7 @@ What is really run and what is only checked (honestly, to keep the test cheap):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -111,6 +112,14 @@ class Runner:
                 shutil.copytree(src, dst, dirs_exist_ok=True)
             else:
                 shutil.copy2(src, dst)
+        # The link shares the test's own venv: `make setup` must find its install stamp current, or
+        # setup.sh would pip-install this temp clone into the shared venv (its editable path
+        # would then point here and vanish with tmp_path).
+        want = hashlib.sha256((self.clone / "pyproject.toml").read_bytes()).hexdigest()[:16]
+        stamp = VENV / ".termcorpus-installed"
+        if not stamp.exists() or stamp.read_text().strip() != want:
+            pytest.skip("the shared .venv was installed from another pyproject.toml: run `make setup` first "
+                        "(replaying `make setup` would reinstall the package into it)")
         (self.clone / ".venv").symlink_to(VENV)
         self.python_bin = Path(os.path.realpath(sys.executable)).parent  # "the set-up Python"
         self.gh_path: list[str] = []
