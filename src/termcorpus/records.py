@@ -50,6 +50,11 @@ class Environment(_Record):
         description="Dockerfile text of the task's own image (docker backend; build context: the "
         "task's files); empty: use `image`",
     )
+    build_context: dict[str, str] = Field(
+        default_factory=dict,
+        description="build context of `dockerfile` (path -> base64); when set it replaces the task's "
+        "files as the context, and the bwrap backend builds a cached root-filesystem layer from it",
+    )
 
 
 class GeneratorInfo(_Record):
