@@ -53,7 +53,7 @@ from pathlib import Path, PurePosixPath
 from termcorpus.errors import DataError, EnvironmentProblem
 from termcorpus.records import Environment
 
-LAYER_FORMAT = "1"
+LAYER_FORMAT = "2"
 BUILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RUN_PATH_SUFFIX = "/run/termcorpus/tail"
 _BUILD_CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETUID", "CAP_SETGID")
@@ -341,13 +341,14 @@ class _Builder:
     def _copy(self, st, args, where: str) -> None:
         """Stage the files at their final absolute paths on the host, then copy them in."""
         stage = Path(tempfile.mkdtemp(prefix="stage-", dir=self.out))
-        items: list[tuple[str, bytes | None, int]] = []  # (absolute dest, data or None for a dir, mode)
+        # (absolute dest, data or None for a dir, mode, file name if dest is an existing directory)
+        items: list[tuple[str, bytes | None, int, str]] = []
         dest_raw = expand(args.dest, self._vars())
         dest = self._abs(dest_raw, where)
         if args.heredoc:
             for h in st.heredocs:
                 body = h.body if h.quoted else expand(h.body, self._vars())
-                items.append((dest, body.encode("utf-8"), 0o644))
+                items.append((dest, body.encode("utf-8"), 0o644, PurePosixPath(dest).name))
         else:
             files = self._context_items(args.sources, where)
             into_dir = dest_raw.endswith("/") or len(args.sources) > 1 or any(is_dir for _, _, is_dir in files)
@@ -357,27 +358,27 @@ class _Builder:
                         target = f"{dest.rstrip('/')}/{rel}" if rel else dest
                     else:
                         target = f"{dest.rstrip('/')}/{PurePosixPath(src_rel).name}" if into_dir else dest
-                    items.append((target, data, 0o755 if data is not None and data.startswith(b"#!") else 0o644))
+                    items.append((target, data, 0o755 if data is not None and data.startswith(b"#!") else 0o644,
+                                  PurePosixPath(rel or src_rel).name))
         mode = args.flags.get("chmod")
+        owner = expand(args.flags.get("chown", ""), self._vars())
+        chown = f'chown -h {shlex.quote(owner)} "$d"' if owner else ":"
         lines = ["set -e"]
-        for i, (target, data, fmode) in enumerate(items):
+        for i, (target, data, fmode, name) in enumerate(items):
             if target == "/":
                 continue
-            src = stage / str(i)
             if data is None:
                 lines.append(f"mkdir -p {shlex.quote(target)}")
                 continue
+            (stage / str(i)).mkdir()
+            src = stage / str(i) / name
             src.write_bytes(data)
             os.chmod(src, int(mode, 8) if mode else fmode)
-            lines.append(f"mkdir -p {shlex.quote(str(PurePosixPath(target).parent))}")
-            # An existing directory at the destination takes the file inside (Docker does so).
-            lines.append(f"if [ -d {shlex.quote(target)} ]; then cp -p /run/stage/{i} "
-                         f"{shlex.quote(target)}/; else cp -p /run/stage/{i} {shlex.quote(target)}; fi")
-        if args.flags.get("chown"):
-            owner = expand(args.flags["chown"], self._vars())
-            targets = " ".join(shlex.quote(t) for t, _, _ in items if t != "/")
-            if targets:
-                lines.append(f"chown -h {shlex.quote(owner)} {targets}")
+            # An existing directory at the destination takes the file inside, under the
+            # source's name (Docker's rule); parents are created as Docker creates them.
+            lines.append(f"d={shlex.quote(target)}; mkdir -p \"$(dirname \"$d\")\"; "
+                         f"if [ -d \"$d\" ]; then d=\"$d\"/{shlex.quote(name)}; fi; "
+                         f"cp -p /run/stage/{i}/{shlex.quote(name)} \"$d\"; {chown}")
         self._sandbox(["sh", "-c", "\n".join(lines)], binds=[(str(stage), "/run/stage")],
                       step=f"{where} {st.kw}")
         shutil.rmtree(stage, ignore_errors=True)

@@ -70,6 +70,8 @@ def parse_dockerfile(text: str, where: str = "Dockerfile") -> list[Step]:
         if start <= skip_until:
             continue  # a heredoc body line that the parser read as an instruction
         kw = str(item["instruction"]).upper()
+        if kw == "COMMENT":  # comments and parser directives (# syntax=...)
+            continue
         step = Step(kw=kw, value=str(item["value"]), line=start + 1, raw=lines[start] if start < len(lines) else "")
         if kw in ("RUN", "COPY", "ADD"):
             head = " ".join(lines[start:end + 1])
@@ -191,3 +193,15 @@ def context_files(steps: list[Step], context: Path, task_root: Path, shown: str)
                 else:
                     out[rel] = read_file(p, context, rel)
     return dict(sorted(out.items()))
+
+
+def final_workdir(steps: list[Step], default: str = "/app") -> str:
+    """The WORKDIR the image ends in (``default`` when it sets none or uses a variable)."""
+    wd = "/"
+    for s in steps:
+        if s.kw == "WORKDIR":
+            v = s.value.strip().strip("\"'")
+            if "$" in v:
+                return default
+            wd = str(PurePosixPath(wd) / v)
+    return default if wd == "/" else wd
