@@ -89,6 +89,8 @@ def parse_dockerfile(text: str, where: str = "Dockerfile") -> list[Step]:
             if step.heredocs:
                 step.raw = head
                 skip_until = pos - 1
+        if kw == "WORKDIR":
+            _no_dotdot(step.value.strip().strip("\"'"), f"{where}:{step.line}")
         if kw not in KNOWN:
             raise DataError(f"unknown instruction {kw}", where=f"{where}:{step.line}")
         steps.append(step)
@@ -127,6 +129,7 @@ def copy_args(step: Step, where: str) -> CopyArgs:
         words = [w for w in shlex.split(_HEREDOC.sub("", rest)) if w]
         if len(words) != 1:
             raise DataError(f"{step.kw} heredoc needs exactly one destination", where=where)
+        _no_dotdot(words[0], where)
         return CopyArgs(flags, [h.name for h in step.heredocs], words[0], True)
     try:
         words = json.loads(rest) if rest.startswith("[") else shlex.split(rest)
@@ -138,11 +141,18 @@ def copy_args(step: Step, where: str) -> CopyArgs:
         raise DataError(f"{step.kw} --from (another image or stage) is not supported", where=where)
     for src in words[:-1]:
         if _URL.match(src):
-            raise DataError(f"{step.kw} from a URL ({src}) is not supported: fetch it in a RUN step", where=where)
+            raise DataError(f"{step.kw} from a URL ({src}) needs the network at build time: not supported; "
+                            "fetch it in a RUN step", where=where)
         if step.kw == "ADD" and _ARCHIVE.search(src):
             raise DataError("ADD of an archive (Docker extracts it) is not supported: COPY it and "
                             "extract it in a RUN step", where=where)
+    _no_dotdot(words[-1], where)
     return CopyArgs(flags, words[:-1], words[-1], False)
+
+
+def _no_dotdot(path: str, where: str) -> None:
+    if ".." in PurePosixPath(path).parts:
+        raise DataError(f"path {path!r} contains '..'", where=where)
 
 
 def copy_sources(spec: str, context: Path, where: str) -> list[Path]:

@@ -115,8 +115,11 @@ def import_harbor(path: Path, notes: list[str]) -> Task:
     if own:
         content = _own_export(path, root, tc, toml_path)
         if has_dockerfile:
+            # Not built (the files come from environment/files), but still checked: an edited
+            # Dockerfile that reaches outside the task is refused like a foreign one.
             df = parse_dockerfile(read_text(dockerfile_path, root, "environment/Dockerfile"),
                                   str(dockerfile_path))
+            context_files(df, path / "environment", root, "environment/Dockerfile")
             image = image or next(s.value.split()[0] for s in df if s.kw == "FROM")
     else:
         if has_dockerfile:
