@@ -181,11 +181,11 @@ class BwrapSession(Session):
     def _layer_mounts(self, cfg) -> tuple[list[str], list[str]]:
         """(commands before bwrap, bwrap arguments) that put the layer at / for this run."""
         from termcorpus.sandbox.layers import RUN_PATH_SUFFIX
-        from termcorpus.sandbox.verifier_env import MOUNT
 
         assert self._layer is not None
         merged, script = self._layer.run_mounts(self.root / "ovl", self._skeleton, etc_dir(),
-                                                uid=self._lease.uid if self._lease is not None else None)
+                                                uid=self._lease.uid if self._lease is not None else None,
+                                                verifier=self._verifier_dir)
         unshare = shutil.which("unshare") or "unshare"
         pre = [unshare, "--mount", "--propagation", "private", "--", "sh", "-c",
                f'{script} && exec "$@"', "sh"]
@@ -197,7 +197,6 @@ class BwrapSession(Session):
             "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/tmp",
             "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/home", "--dir", "/home/agent",
             "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/solution",
-            "--tmpfs", "/run", "--ro-bind", str(self._verifier_dir), MOUNT,
             "--bind", str(self.app_dir), self._layer.config.workdir,
         ]
         return pre, args

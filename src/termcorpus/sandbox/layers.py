@@ -130,11 +130,13 @@ class Layer:
     def app(self) -> Path:
         return self.path / "app"
 
-    def run_mounts(self, run_dir: Path, skeleton: Path, etc: Path, uid: int | None = None) -> tuple[Path, str]:
+    def run_mounts(self, run_dir: Path, skeleton: Path, etc: Path, uid: int | None = None,
+                   verifier: Path | None = None) -> tuple[Path, str]:
         """(merged root, shell commands mounting it) for one run: the layer under a fresh upper
         in ``run_dir`` (created here; removed by the caller). ``uid``: the host uid the agent
         runs as; what the build gave the agent's uid 1000 (``COPY --chown``, ``RUN chown``) is
-        handed to it in this run's upper."""
+        handed to it in this run's upper. ``verifier``: mounted read-only at /run/termcorpus
+        (here, as root: the cache may sit where the sandbox's uid cannot reach, e.g. /root)."""
         for sub in ("fs", "usr", "etc", "w/fs", "w/usr", "w/etc", "m"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         m = run_dir / "m"
@@ -143,6 +145,11 @@ class Layer:
             _mount_cmd(f"{self.path / 'usr'}:/usr", run_dir / "usr", run_dir / "w/usr", m / "usr"),
             _mount_cmd(f"{self.path / 'etc'}:{etc}", run_dir / "etc", run_dir / "w/etc", m / "etc"),
         ])
+        if verifier is not None:
+            run = shlex.quote(str(m / "run"))
+            mnt = shlex.quote(str(m / "run" / "termcorpus"))
+            script += (f"; mount -t tmpfs -o size=1m,mode=755 termcorpus {run} && mkdir {mnt} && "
+                       f"mount --bind {shlex.quote(str(verifier))} {mnt} && mount -o remount,bind,ro {mnt}")
         if uid is not None and self.config.agent_owned:
             paths = " ".join(shlex.quote(str(m) + p) for p in self.config.agent_owned)
             script += f"; chown -h {uid}:{uid} {paths}"

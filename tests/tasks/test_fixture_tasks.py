@@ -1,0 +1,103 @@
+"""The project's own real-task fixtures (tests/fixtures/tasks/{tb1,harbor}): every one imports,
+and in the sandbox its oracle passes and the null agent fails.
+
+The fixtures cover: pip install, a compile and mkdir in RUN; COPY to `/`, to absolute paths, into
+the WORKDIR, COPY heredocs, --chown/--chmod; a build context from docker-compose.yaml;
+solution.yaml keystroke batches; tests that import a module RUN installed; solutions calling
+`python`; Harbor's /solution helpers, reward.json and docker_image. Tasks with the same
+Dockerfile and context share one cached layer (the cache directory lives for the session).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from termcorpus.records import Lineage
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
+DIRS = sorted(p for layout in ("tb1", "harbor") for p in (FIXTURES / layout).iterdir() if p.is_dir())
+
+
+def test_there_are_24_fixtures_in_both_layouts():
+    assert len([d for d in DIRS if d.parent.name == "tb1"]) >= 12
+    assert len([d for d in DIRS if d.parent.name == "harbor"]) >= 12
+
+
+@pytest.mark.parametrize("d", DIRS, ids=lambda d: d.name)
+def test_fixture_imports_with_its_dockerfile(d):
+    from termcorpus.tasks.interop import import_task_dir
+
+    t = import_task_dir(d)
+    assert t.source == "import" and t.environment.dockerfile.startswith(("FROM", "#"))
+    assert t.solution and "test.sh" in t.tests
+
+
+@pytest.fixture(scope="session")
+def layer_cache(tmp_path_factory):
+    """One layer cache for the whole run, so identical Dockerfiles build once."""
+    if shutil.which("bwrap") is None or os.geteuid() != 0:
+        pytest.skip("building task environments needs bwrap and root (overlay mounts)")
+    old = os.environ.get("TERMCORPUS_CACHE")
+    os.environ["TERMCORPUS_CACHE"] = os.environ.get("TERMCORPUS_TEST_CACHE") or str(tmp_path_factory.mktemp("layers"))
+    yield Path(os.environ["TERMCORPUS_CACHE"])
+    if old is None:
+        os.environ.pop("TERMCORPUS_CACHE", None)
+    else:
+        os.environ["TERMCORPUS_CACHE"] = old
+
+
+def _run(task, agent, backend: str):  # type: ignore[no-untyped-def]
+    from termcorpus.execute.episode import run_episode
+    from termcorpus.sandbox import SandboxConfig
+
+    cfg = SandboxConfig(backend=backend, timeout_sec=30.0, memory_mb=1024, max_procs=128)
+    return run_episode(task, agent, cfg, max_turns=len(task.solution) + 1, prompt_style="compact",
+                       lineage=Lineage(task_digest=task.digest()))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("d", DIRS, ids=lambda d: d.name)
+def test_oracle_passes_and_null_fails_in_bwrap(d, layer_cache):
+    from termcorpus.agents import NullAgent, OracleAgent
+    from termcorpus.tasks.interop import import_task_dir
+
+    t = import_task_dir(d)
+    good = _run(t, OracleAgent(), "bwrap")
+    assert good.passed, good.verifier_output[-2000:]
+    bad = _run(t, NullAgent(), "bwrap")
+    assert not bad.passed, bad.verifier_output[-2000:]
+
+
+@pytest.fixture(scope="session")
+def docker_up():
+    """A reachable Docker daemon, else skip (the bwrap runs above are the required proof)."""
+    from termcorpus.errors import EnvironmentProblem
+    from termcorpus.sandbox import docker as D
+
+    D.forget_client()
+    try:
+        D.client()
+    except EnvironmentProblem as e:
+        pytest.skip(f"no Docker daemon: {e} (start one with scripts/start_dockerd.sh)")
+    yield
+    D.remove_orphans()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("d", DIRS, ids=lambda d: d.name)
+def test_oracle_passes_and_null_fails_in_docker(d, docker_up, layer_cache):
+    from termcorpus.agents import NullAgent, OracleAgent
+    from termcorpus.tasks.interop import import_task_dir
+
+    t = import_task_dir(d)
+    if t.environment.workdir != "/app":
+        pytest.skip("the docker backend runs the agent in /app; this task's WORKDIR is "
+                    f"{t.environment.workdir} (bwrap runs it)")
+    good = _run(t, OracleAgent(), "docker")
+    assert good.passed, good.verifier_output[-2000:]
+    assert not _run(t, NullAgent(), "docker").passed
