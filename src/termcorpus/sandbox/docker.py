@@ -328,7 +328,7 @@ def image_for(task: Task) -> str:
 
     try:
         c.images.build(fileobj=io.BytesIO(context), custom_context=True, tag=tag, rm=True,
-                       forcerm=True, network_mode=None if env.network else "none",
+                       forcerm=True, network_mode="host",  # builds get the network (registries); runs do not
                        timeout=_BUILD_TIMEOUT_SEC, labels={LABEL: "image"})
     except docker.errors.BuildError as e:
         tail = [str(x.get("stream", x.get("error", ""))).strip() for x in e.build_log][-3:]
@@ -510,6 +510,18 @@ class DockerSession(Session):
                 tar.add("run", None, 0o755, 0).tree(verifier_env(default_cache_dir()), "run/termcorpus", uid=0)
                 tar.add("solution", None, 0o755, 1000)
             self._container.put_archive("/", tar.bytes())
+            if self.task.environment.dockerfile:
+                # The image's /app was written by root at build time; the agent (uid 1000)
+                # owns it, as under bwrap, where each run's /app is a copy handed to the agent.
+                # The container has no CAP_CHOWN: the daemon re-owns it through an archive.
+                stream, _ = self._container.get_archive("/app")
+                src = tarfile.open(fileobj=io.BytesIO(_archive_bytes(stream)))
+                owned = _Tar()
+                for m in src.getmembers():
+                    m.uid = m.gid = 1000
+                    m.uname = m.gname = ""
+                    owned._tar.addfile(m, src.extractfile(m) if m.isfile() else None)
+                self._container.put_archive("/", owned.bytes())
         if self.tests_path is not None:
             # One archive (each put costs ~50 ms): /tests root-owned, read-only for the
             # agent's uid; /logs/verifier the sandbox user's.
