@@ -279,12 +279,12 @@ class _Builder:
             r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
                                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
         except subprocess.TimeoutExpired:
-            raise DataError(f"{step or 'build step'} ran past {timeout:g}s", where=self.where)
+            raise DataError(f"{step or self.where + ' build step'} ran past {timeout:g}s")
         output = (r.stdout + r.stderr).decode("utf-8", errors="replace")
         if r.returncode != 0:
-            tail = " | ".join(line for line in output.strip().splitlines()[-3:])
-            raise DataError(f"{step or 'build step'} failed with exit code {r.returncode}: {tail[-400:]}",
-                            where=self.where)
+            tail = " | ".join(line for line in output.strip().splitlines()[-3:]) or "(no output)"
+            raise DataError(f"{step or self.where + ' build step'} failed with exit code {r.returncode}: "
+                            f"{tail[-400:]}")
         return output
 
     # ---- the steps ---------------------------------------------------------------------------
