@@ -140,3 +140,13 @@ def test_oracle_passes_and_null_fails_in_docker(d, docker_up, layer_cache):
         raise
     assert good.passed, good.verifier_output[-2000:]
     assert not _run(t, NullAgent(), "docker").passed
+
+
+@pytest.mark.parametrize("d", DIRS, ids=lambda d: d.name)
+def test_export_then_import_is_lossless_for_imported_tasks(d, tmp_path):
+    from termcorpus.tasks.interop import export_harbor, import_task_dir
+
+    t = import_task_dir(d)
+    out = export_harbor(t, tmp_path / t.id)
+    assert (out / "environment" / "Dockerfile").read_text() == t.environment.dockerfile
+    assert import_task_dir(out) == t

@@ -22,6 +22,11 @@ the host's network (only builds get it: the registries are PyPI and Debian) and 
 host beyond /usr. COPY/ADD stage their files on the host side and copy them in through the
 same kind of step, so overlay semantics (whiteouts, existing directories) hold.
 
+What a build does not isolate: it runs as the host's root (no user namespace, so files keep
+their owners) with the six capabilities above, and with the host's network; the kernel is
+shared. A Dockerfile is trusted as ``docker build`` trusts it: import only task folders you would
+``docker build``. Agents and verifiers never run this way (see :mod:`termcorpus.sandbox`).
+
 ``apt-get install`` / ``apt install`` in a RUN: packages already installed on the host are
 there (the layer's /usr is the host's); the others are downloaded with the host's apt into this
 cache (when Debian's mirror answers) and unpacked into the layer with ``dpkg-deb -x`` (no
