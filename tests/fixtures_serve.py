@@ -306,7 +306,7 @@ class StubServer:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                stub.requests.append({"path": self.path, "headers": dict(self.headers),
+                stub.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                                       "body": json.loads(body)})
                 status, headers, payload = stub.script[min(len(stub.requests), len(stub.script)) - 1]
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +71,3 @@ def dvc_md5(path: str | Path) -> str:
     entries.sort(key=lambda e: e["relpath"])
     blob = json.dumps(entries, sort_keys=True).encode("utf-8")
     return hashlib.md5(blob, usedforsecurity=False).hexdigest() + ".dir"
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}

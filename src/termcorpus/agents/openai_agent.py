@@ -1,16 +1,16 @@
 """A teacher agent behind any OpenAI-compatible ``/chat/completions`` endpoint.
 
-Works with hosted APIs and with local servers (``transformers serve``, vLLM, llama.cpp). The
-request carries ``model``, ``messages``, ``temperature`` and ``max_tokens`` and nothing else:
-some local servers reject fields they do not implement (``transformers serve`` answers 422/400
-to ``tool_choice``, ``response_format``, ``n``, ``logprobs``, ``user``, ...), so the client
-sends only what every server understands.
+Works with hosted APIs and with local servers (``transformers serve``, vLLM, llama.cpp), through
+the official ``openai`` SDK. The request carries ``model``, ``messages``, ``temperature`` and
+``max_tokens`` and nothing else: some local servers reject fields they do not implement
+(``transformers serve`` answers 422/400 to ``tool_choice``, ``response_format``, ``n``,
+``logprobs``, ``user``, ...), so the client sends only what every server understands.
 
 Failures, and what happens to them:
 
-* connection refused/reset, timeouts, HTTP 429 and 5xx: retried with exponential backoff
-  (``backoff_sec * 2**attempt``, capped at ``max_backoff_sec``; a ``Retry-After`` header is
-  honoured up to the same cap), at most ``max_retries`` times; then one
+* connection refused/reset, timeouts, HTTP 408/409/429 and 5xx: retried by the SDK with its own
+  exponential backoff (0.5 s doubling to at most 8 s, with jitter; a ``Retry-After`` or
+  ``retry-after-ms`` header is honoured), at most ``max_retries`` times; then one
   :class:`~termcorpus.errors.EnvironmentProblem` line naming the endpoint and the last error;
 * any other HTTP status (400 wrong model name, 401 bad key, 404 wrong URL): no retry, one line
   with the server's own explanation;
@@ -20,18 +20,14 @@ Failures, and what happens to them:
 Token and cost accounting: every response's ``usage`` is added to :attr:`OpenAIChatAgent.usage`
 (``requests``, ``retries``, ``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
 ``cost_usd`` from per-1k-token prices). The API key is read once, from the environment variable
-the caller names, and is never logged, recorded or put in an error message.
+the caller names, and is never logged, recorded or put in an error message. Without a key the
+request carries no ``Authorization`` header at all, which is what local servers expect.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -39,9 +35,10 @@ from termcorpus.train.chat import as_chat_dicts
 from termcorpus.errors import ConfigError, EnvironmentProblem
 from termcorpus.records import Message, Task
 
-# Statuses worth another try: rate limiting and server-side trouble.
-_RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_DETAIL_CHARS = 200
+# The SDK wants some key even when the server needs none; the Authorization header is then
+# omitted from every request (see ``_extra_headers``), so this placeholder is never sent.
+_NO_KEY = "no-key"
 
 
 @dataclass(frozen=True)
@@ -59,27 +56,17 @@ def _one_line(text: str, limit: int = _MAX_DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from a ``Retry-After: <seconds>`` header (the HTTP-date form is ignored)."""
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _error_detail(err: urllib.error.HTTPError) -> str:
+def _error_detail(err: Any) -> str:
     """The server's explanation: OpenAI's ``error.message``, FastAPI's ``detail``, or the body."""
+    response = getattr(err, "response", None)
     try:
-        body = err.read().decode("utf-8", errors="replace")
-    except OSError:
+        body = response.text if response is not None else ""
+    except Exception:  # a streamed or closed body: fall back to the SDK's message
         body = ""
     try:
         data = json.loads(body)
     except ValueError:
-        return _one_line(body or err.reason or "")
+        return _one_line(body or getattr(err, "message", "") or "")
     if isinstance(data, dict):
         inner = data.get("error")
         if isinstance(inner, dict) and inner.get("message"):
@@ -109,8 +96,6 @@ class OpenAIChatAgent:
         temperature: float = 0.0,
         max_tokens: int = 512,
         max_retries: int = 4,
-        backoff_sec: float = 0.5,
-        max_backoff_sec: float = 8.0,
         timeout_sec: float = 120.0,
         price_prompt_per_1k: float = 0.0,
         price_completion_per_1k: float = 0.0,
@@ -130,8 +115,6 @@ class OpenAIChatAgent:
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens)
         self.max_retries = int(max_retries)
-        self.backoff_sec = float(backoff_sec)
-        self.max_backoff_sec = float(max_backoff_sec)
         self.timeout_sec = float(timeout_sec)
         self.price_prompt_per_1k = float(price_prompt_per_1k)
         self.price_completion_per_1k = float(price_completion_per_1k)
@@ -139,10 +122,15 @@ class OpenAIChatAgent:
         # Read once here (the agent's entry point); an empty key sends no Authorization header,
         # which is what local servers expect.
         self._api_key = os.environ.get(api_key_env, "") if api_key_env else ""
+        self._sdk: Any = None
         self.usage: dict[str, float] = {
             "requests": 0, "retries": 0, "prompt_tokens": 0, "completion_tokens": 0,
             "total_tokens": 0, "cost_usd": 0.0,
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Worker processes get the settings, not the parent's HTTP connection pool.
+        return {**self.__dict__, "_sdk": None}
 
     @classmethod
     def from_params(cls, params: object) -> "OpenAIChatAgent":
@@ -169,64 +157,70 @@ class OpenAIChatAgent:
         return self.complete(messages).content
 
     # -- HTTP -------------------------------------------------------------------------------
+    def _client(self) -> Any:
+        """The SDK client, built on first use (importing ``openai`` costs ~0.3 s)."""
+        if self._sdk is None:
+            import openai
+
+            self._sdk = openai.OpenAI(api_key=self._api_key or _NO_KEY, base_url=self.url[: -len("/chat/completions")],
+                                      max_retries=self.max_retries, timeout=self.timeout_sec)
+        return self._sdk
+
+    def _extra_headers(self) -> dict[str, Any]:
+        if self._api_key:
+            return {}
+        from openai import Omit
+
+        return {"Authorization": Omit()}
+
     def complete(self, messages: Sequence[Any], *, temperature: float | None = None,
                  max_tokens: int | None = None) -> Completion:
         """One chat completion for ``messages`` (records or ``{"role", "content"}`` dicts)."""
-        body = {
-            "model": self.model,
-            "messages": as_chat_dicts(messages),
-            "temperature": self.temperature if temperature is None else float(temperature),
-            "max_tokens": self.max_tokens if max_tokens is None else int(max_tokens),
-        }
-        data = self._post(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        import openai
+
+        try:
+            raw = self._client().chat.completions.with_raw_response.create(
+                model=self.model,
+                messages=as_chat_dicts(messages),
+                temperature=self.temperature if temperature is None else float(temperature),
+                max_tokens=self.max_tokens if max_tokens is None else int(max_tokens),
+                extra_headers=self._extra_headers(),
+            )
+        except openai.APIStatusError as e:
+            detail = _error_detail(e)
+            if not self._retryable(e.status_code):
+                hint = ""
+                if e.status_code in (401, 403):
+                    hint = f" (check the API key in ${self.api_key_env})"
+                elif e.status_code == 404:
+                    hint = " (base URL should end before /chat/completions, e.g. .../v1)"
+                elif e.status_code in (400, 422):
+                    hint = f" (model sent: {self.model!r})"
+                raise EnvironmentProblem(f"{self.role} endpoint {self.url} refused the request: "
+                                         f"HTTP {e.status_code}: {detail}{hint}") from None
+            self.usage["retries"] += self.max_retries
+            raise EnvironmentProblem(f"{self.role} endpoint {self.url} unreachable after {self.max_retries + 1} "
+                                     f"attempts: HTTP {e.status_code}: {detail}") from None
+        except openai.APIConnectionError as e:
+            self.usage["retries"] += self.max_retries
+            cause = e.__cause__ or e
+            raise EnvironmentProblem(f"{self.role} endpoint {self.url} unreachable after {self.max_retries + 1} "
+                                     f"attempts: {_one_line(f'{type(cause).__name__}: {cause}')}") from None
+        self.usage["retries"] += raw.retries_taken
+        try:
+            data = json.loads(raw.text)
+        except (UnicodeDecodeError, ValueError):
+            raise EnvironmentProblem(f"{self.role} endpoint {self.url} answered with something that is not JSON: "
+                                     f"{_one_line(raw.text[:120])!r}") from None
+        if not isinstance(data, dict):
+            raise EnvironmentProblem(f"{self.role} endpoint {self.url} answered with a JSON "
+                                     f"{type(data).__name__}, not an object")
         return self._account(data)
 
-    def _post(self, payload: bytes) -> dict:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.usage["retries"] += 1
-            wait: float | None = None
-            try:
-                req = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=self.timeout_sec) as resp:
-                    raw = resp.read()
-                try:
-                    data = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError):
-                    raise EnvironmentProblem(
-                        f"{self.role} endpoint {self.url} answered with something that is not JSON: "
-                        f"{_one_line(raw[:120].decode('utf-8', 'replace'))!r}")
-                if not isinstance(data, dict):
-                    raise EnvironmentProblem(f"{self.role} endpoint {self.url} answered with a JSON "
-                                             f"{type(data).__name__}, not an object")
-                return data
-            except urllib.error.HTTPError as e:
-                detail = _error_detail(e)
-                if e.code not in _RETRY_STATUSES:
-                    hint = ""
-                    if e.code in (401, 403):
-                        hint = f" (check the API key in ${self.api_key_env})"
-                    elif e.code == 404:
-                        hint = " (base URL should end before /chat/completions, e.g. .../v1)"
-                    elif e.code in (400, 422):
-                        hint = f" (model sent: {self.model!r})"
-                    raise EnvironmentProblem(f"{self.role} endpoint {self.url} refused the request: "
-                                             f"HTTP {e.code}: {detail}{hint}")
-                last = f"HTTP {e.code}: {detail}"
-                wait = _retry_after(e.headers)
-            except (urllib.error.URLError, ConnectionError, http.client.HTTPException, socket.timeout,
-                    TimeoutError) as e:
-                reason = getattr(e, "reason", None) or e
-                last = _one_line(f"{type(reason).__name__}: {reason}" if not isinstance(reason, str) else reason)
-            if attempt < self.max_retries:
-                backoff = min(self.backoff_sec * (2 ** attempt), self.max_backoff_sec)
-                time.sleep(min(wait, self.max_backoff_sec) if wait is not None else backoff)
-        raise EnvironmentProblem(
-            f"{self.role} endpoint {self.url} unreachable after {self.max_retries + 1} attempts: {last}")
+    @staticmethod
+    def _retryable(status: int) -> bool:
+        """The statuses the SDK retries (408, 409, 429, 5xx): failing with one means retries ran out."""
+        return status in (408, 409, 429) or status >= 500
 
     def _account(self, data: dict) -> Completion:
         """Pull the text out of a response and add its token counts to ``usage``."""

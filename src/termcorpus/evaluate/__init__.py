@@ -161,7 +161,6 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
 
     from termcorpus.execute.episode import Episode
     from termcorpus.records import Lineage
-    from termcorpus.runtime import git_rev
 
     start = time.perf_counter()
     # The model first: a missing or corrupt checkpoint is the likelier mistake and is named as such.
@@ -180,7 +179,6 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
             pool, params.max_tasks, f"{params.seed}:{name}"))
         sets.update(more)
         info.update(more_info)
-    rev = git_rev()
     trials = n_trials(params)
     metrics: dict[str, Any] = {"sets": info, "models": {a.name: a.model for a in agents}}
     # One queue of distinct tasks per trial and agent (a task in two sets runs once), so the
@@ -199,7 +197,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                 return Episode(
                     task, sandbox, max_turns=params.max_turns, prompt_style=prompt_style,
                     agent_name=agent.name, model_name=agent.model,
-                    lineage=Lineage(task_digest=task.digest(), git_rev=rev),
+                    lineage=Lineage(task_digest=task.digest()),
                 )
 
             by_key: list[dict[str, EpisodeResult]] = []

@@ -128,7 +128,7 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
-                   custom_skills: bool = False) -> GenerateResult:
+                   custom_skills: bool = False, adapter_tasks: Sequence[Task] = ()) -> GenerateResult:
     """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
 
     ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
@@ -136,6 +136,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
     ``custom_skills`` renders every skill that carries a ``template`` (of the selected domains)
     like a seed, as family ``custom-<skill id>`` with source ``skill`` (docs/SKILLS.md); the
     generate stage turns it on through ``generate.custom_skills`` (default true).
+    ``adapter_tasks`` (the seed stage's dataset-adapter tasks, tasks/adapters.py) join the
+    training pool as they are, after the generated ones.
     """
     # A custom skill's template is rendered like a seed; it also takes part in the round-robin
     # of ``max_seeds``, so a quick run stays as small as asked.
@@ -167,4 +169,5 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
                 else:
                     seen.add(_key(task))
                     result.tasks.append(task)
+    result.tasks.extend(adapter_tasks)
     return result
