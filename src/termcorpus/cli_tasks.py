@@ -31,10 +31,13 @@ def tasks_group() -> None:
     """Export, import and check tasks (Harbor / Terminal-Bench task directories)."""
 
 
-def load_tasks(sources: tuple[str, ...] | list[str], notes: list[str] | None = None) -> list:
-    """Tasks from JSONL files, task directories, or directories of task directories (in order)."""
+def load_tasks(sources: tuple[str, ...] | list[str], notes: list[str] | None = None,
+               refused: list[str] | None = None) -> list:
+    """Tasks from JSONL files, task directories, or directories of task directories (in order).
+
+    A task directory that cannot be imported raises, unless ``refused`` collects its line."""
     from termcorpus.records import Task, read_jsonl
-    from termcorpus.tasks.interop import find_task_dirs, import_task_dir
+    from termcorpus.tasks.interop import import_folder
 
     tasks: list[Task] = []
     for src in sources:
@@ -44,7 +47,15 @@ def load_tasks(sources: tuple[str, ...] | list[str], notes: list[str] | None = N
         elif p.is_dir() and (p / "tasks.jsonl").is_file() and not (p / "task.toml").exists():
             tasks.extend(read_jsonl(p / "tasks.jsonl", Task))
         elif p.is_dir():
-            tasks.extend(import_task_dir(d, notes=notes) for d in find_task_dirs(p))
+            rep = import_folder(p)
+            for o in rep.outcomes:
+                if o.status == "refused":
+                    if refused is None:
+                        raise DataError(o.reason)
+                    refused.append(f"refused {o.dir}: {o.reason}")
+                elif notes is not None:
+                    notes.extend(o.notes)
+            tasks.extend(rep.tasks)
         else:
             raise DataError("no such file or directory", where=str(p))
     return tasks
@@ -71,21 +82,54 @@ def export_cmd(fmt: str, tasks_path: str, limit: int, out_dir: str) -> None:
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Write the imported tasks to this JSONL file.")
-def import_cmd(dirs: tuple[str, ...], out_path: str) -> None:
-    """Read Harbor or Terminal-Bench task directories (or folders of them) into a JSONL file."""
-    from termcorpus.records import write_jsonl
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the per-task report (JSON) here [default: OUT with .report.json].")
+@click.option("--strict", is_flag=True, help="Exit 1 when any task directory is refused.")
+def import_cmd(dirs: tuple[str, ...], out_path: str, report_path: str | None, strict: bool) -> None:
+    """Read Harbor or Terminal-Bench task directories (or folders of them) into a JSONL file.
 
-    notes: list[str] = []
-    tasks = load_tasks(dirs, notes)
-    seen: set[str] = set()
-    for t in tasks:
-        if t.id in seen:
-            raise DataError(f"two task directories give the id {t.id!r}")
-        seen.add(t.id)
-    for n in notes:
-        click.echo(f"note: {n}", err=True)
+    Imports what it can: each directory is reported as imported, imported with notes, or
+    refused with the reason. Exits 1 only when nothing imported (or, with --strict, when any
+    directory was refused).
+    """
+    import dataclasses
+    import json
+
+    from termcorpus.records import write_jsonl
+    from termcorpus.tasks.interop import ImportReport, import_folder
+
+    tasks: list = []
+    outcomes: list = []
+    seen: dict[str, str] = {}
+    for d in dirs:
+        rep = import_folder(d)
+        for t, o in zip(rep.tasks, [o for o in rep.outcomes if o.status != "refused"]):
+            if t.id in seen:
+                o.status, o.reason = "refused", f"task id {t.id!r} is also imported from {seen[t.id]}"
+                continue
+            seen[t.id] = o.dir
+            tasks.append(t)
+        outcomes += rep.outcomes
+    report = ImportReport(tasks, outcomes)
+    for line in report.lines():
+        click.echo(line, err=True)
     write_jsonl(out_path, tasks)
-    click.echo(f"imported {len(tasks)} task(s) to {out_path}")
+    rpath = Path(report_path or f"{out_path}.report.json")
+    rpath.write_text(json.dumps([dataclasses.asdict(o) for o in outcomes], indent=1) + "\n")
+    click.echo(f"imported {len(tasks)} task(s) to {out_path}; report in {rpath}")
+    if not tasks or (strict and report.n_refused):
+        sys.exit(1)
+
+
+def _configured_backend(sandbox: str | None) -> str:
+    """--sandbox, else execute.sandbox of ./params.yaml, else bwrap."""
+    if sandbox:
+        return sandbox
+    if Path("params.yaml").is_file():
+        from termcorpus.params import load_section
+
+        return str(load_section("execute").sandbox)
+    return "bwrap"
 
 
 _MARK = {True: "pass", False: "fail", None: "-"}
@@ -101,7 +145,10 @@ _MARK = {True: "pass", False: "fail", None: "-"}
               help="Limit each sandboxed process to this much memory.")
 @click.option("--full/--fast", default=True, show_default=True,
               help="Run every agent on every task (full table), or stop at the first failed check.")
-def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory_mb: int, full: bool) -> None:
+@click.option("--sandbox", type=click.Choice(["bwrap", "docker", "local"]), default=None,
+              help="Run the tasks in this sandbox backend [default: execute.sandbox of ./params.yaml, else bwrap].")
+def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory_mb: int, full: bool,
+              sandbox: str | None) -> None:
     """Run the validity gate (oracle passes; null and shortcut agents fail) and print a table.
 
     SOURCES are task JSONL files, task directories, or folders of task directories. Exits 1
@@ -111,12 +158,13 @@ def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory
     from termcorpus.sandbox import SandboxConfig
 
     notes: list[str] = []
-    tasks = load_tasks(sources, notes)
+    refused: list[str] = []
+    tasks = load_tasks(sources, notes, refused)
     for n in notes:
         click.echo(f"note: {n}", err=True)
     if not tasks:
-        raise DataError("no tasks to check")
-    cfg = SandboxConfig(backend="bwrap", timeout_sec=timeout_sec, memory_mb=memory_mb)
+        raise DataError("no tasks to check" + (f" ({refused[0]})" if refused else ""))
+    cfg = SandboxConfig(backend=_configured_backend(sandbox), timeout_sec=timeout_sec, memory_mb=memory_mb)
     report = run_gate(tasks, cfg, workers, full=full, desc="check")
     width = max(len("task"), *(len(t.id) for t in tasks))
     cols = [max(len(a), 4) for a in GATE_AGENTS]
@@ -129,6 +177,12 @@ def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory
             cells.append(f"{_MARK[o.passed if o else None]:<{w}}")
         verdict = "ok" if v.kept else f"DROP {v.reason}" + (f" ({v.detail})" if v.detail else "")
         click.echo("  ".join([f"{t.id:<{width}}"] + cells + [verdict]))
-    n_bad = sum(not v.kept for v in report.verdicts.values())
-    click.echo(f"{len(tasks) - n_bad}/{len(tasks)} task(s) pass the gate")
+    for line in refused:
+        click.echo(line)
+    n_bad = sum(not v.kept for v in report.verdicts.values()) + len(refused)
+    oracle_ok = sum(bool(v.outcome("oracle") and v.outcome("oracle").passed) for v in report.verdicts.values())
+    null_fail = sum(bool(v.outcome("null") and not v.outcome("null").passed) for v in report.verdicts.values())
+    total = len(tasks) + len(refused)
+    click.echo(f"{total - n_bad}/{total} task(s) pass the gate (oracle passes {oracle_ok}, null fails "
+               f"{null_fail}, {len(refused)} refused at import; sandbox {cfg.backend})")
     sys.exit(1 if n_bad else 0)

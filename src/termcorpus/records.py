@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from termcorpus.errors import DataError
 
@@ -50,6 +50,19 @@ class Environment(_Record):
         description="Dockerfile text of the task's own image (docker backend; build context: the "
         "task's files); empty: use `image`",
     )
+    build_context: dict[str, str] = Field(
+        default_factory=dict,
+        description="build context of `dockerfile` (path -> base64); when set it replaces the task's "
+        "files as the context, and the bwrap backend builds a cached root-filesystem layer from it",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_build_context(self, handler):  # type: ignore[no-untyped-def]
+        # Generated tasks have none: leaving the key out keeps their JSON and digests as before.
+        data = handler(self)
+        if not self.build_context and isinstance(data, dict):
+            data.pop("build_context", None)
+        return data
 
 
 class GeneratorInfo(_Record):

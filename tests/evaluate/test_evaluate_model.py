@@ -90,7 +90,10 @@ def test_evaluate_model_reports_both_agents_on_every_set(tiny_checkpoint, eval_i
     _need_sandbox()
     m = evaluate_model(**_kw(tiny_checkpoint, eval_inputs, max_tasks=3, max_turns=2, max_new_tokens=12,
                              batch_size=4, seed=0, extra_tasks=[str(eval_inputs / "extra")]))
-    assert list(m["sets"]) == list(EVAL_SETS)
+    # the fixed sets, then one checked set per extra_tasks folder (evaluate.extra)
+    assert list(m["sets"]) == list(EVAL_SETS) + ["extra_extra"]
+    assert m["sets"]["extra_extra"]["n_tasks"] == 1 and m["sets"]["extra_extra"]["broken"] == 0
+    assert m["finetuned"]["extra_extra"]["n"] == 1
     assert m["sets"]["heldout_variants"]["n_tasks"] == 3 and m["sets"]["heldout_variants"]["n_families"] == 2
     assert m["sets"]["heldout_unseen_names"]["available_tasks"] == 2  # fa-h1, fb-h1 ("delta")
     assert m["sets"]["heldout_families"]["n_tasks"] == 2

@@ -85,7 +85,10 @@ def test_layout_and_task_toml(seed_tasks, tmp_path):
     # a prebuilt docker_image would make Harbor skip the Dockerfile and lose the input files
     assert "docker_image" not in env
     docker = (d / "environment/Dockerfile").read_text()
-    assert f"FROM {t.environment.image}\nWORKDIR /app\nCOPY files/ /app/\n" in docker
+    assert f"FROM {t.environment.image}\n" in docker and "WORKDIR /app\nCOPY --chown=agent:agent files/ /app/\n" in docker
+    # Harbor's linter: a non-root agent user (created by the Dockerfile) and a shared verifier
+    assert cfg["agent"]["user"] == "agent" and "useradd -m -u 1000 agent" in docker
+    assert cfg["verifier"]["environment_mode"] == "shared"
     for rel, text in t.files.items():
         assert (d / "environment/files" / rel).read_text() == text
     assert (d / "instruction.md").read_text() == t.instruction + "\n"
@@ -144,13 +147,14 @@ def test_foreign_harbor_dir_imports_as_import_source(tmp_path):
     assert (t.id, t.family, t.source) == ("hello-world", "hello-world", "import")
     assert t.domain == "software_engineering" and t.skills == ["echo"] and t.difficulty == "medium"
     assert t.instruction == "Create hello.txt containing 'Hello, world!'."
-    assert t.files == {"seed.txt": "seed\n"} and t.environment.image == "ubuntu:24.04"
+    assert t.files == {} and t.environment.image == "ubuntu:24.04"
+    # the environment is built from the task's own Dockerfile and the context files it names
+    assert t.environment.dockerfile.startswith("FROM ubuntu:24.04\n")
+    assert t.environment.build_context == {"seed.txt": base64.b64encode(b"seed\n").decode()}
     assert t.environment.timeout_sec == 120.0 and t.environment.memory_mb == 2048
-    exports = 'export NAME=world PATH="/opt/tool/bin:$PATH"'  # Docker expands $PATH: so does bash
-    assert t.solution[0] == exports and t.solution[1].startswith("bash <<'")
-    assert t.tests["test.sh"].splitlines()[1] == exports
+    # solution/ is put at /solution first, then solve.sh runs from there
+    assert t.solution[0].startswith("mkdir -p /solution") and t.solution[1] == "bash /solution/solve.sh"
     assert t.generator is not None and t.generator.name == "import:harbor"
-    assert any("RUN not replayed" in n and "apt-get update" in n for n in notes)
     assert any("trivial" in n for n in notes)
 
 
@@ -179,7 +183,7 @@ def _exported(tmp_path, seed_tasks) -> Path:
 @pytest.mark.parametrize("line, message", [
     ("COPY ../secret.txt /app/", "outside the build context"),
     ("COPY /etc/passwd /app/", "outside the build context"),
-    ("COPY files/ /etc/", "outside the working directory"),
+    ("COPY files/ /app/../../etc/", "contains '..'"),
     ("WORKDIR /app/../root", "contains '..'"),
     ("ADD https://example.com/x.tar.gz /app/", "needs the network"),
     ("COPY --from=builder /out /app/", "--from"),

@@ -1,4 +1,4 @@
-"""Terminal-Bench 1 import: a small hand-written TB1 task directory, its replay and its tests."""
+"""Terminal-Bench 1 import: a small hand-written TB1 task directory, its environment and its tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from termcorpus.errors import DataError
 from termcorpus.records import Lineage, Task
-from termcorpus.tasks.interop import LITE_RUNNER, import_task_dir
+from termcorpus.tasks.interop import import_task_dir
 
 TEST_OUTPUTS = '''\
 import os
@@ -73,24 +73,42 @@ def make_tb1(root: Path, *, solution_yaml: bool = False) -> Path:
     return d
 
 
-def test_task_yaml_and_dockerfile_are_replayed(tmp_path):
+def test_task_yaml_and_dockerfile_are_kept_for_the_build(tmp_path):
+    import base64
+
     notes: list[str] = []
-    t = import_task_dir(make_tb1(tmp_path), notes=notes)
+    d = make_tb1(tmp_path)
+    t = import_task_dir(d, notes=notes)
     assert (t.id, t.family, t.source, t.domain) == ("count-words", "count-words", "import", "file_operations")
     assert t.skills == ["counting", "wc"] and t.difficulty == "easy"
     assert t.instruction.startswith("Count the words") and t.environment.timeout_sec == 30.0
     assert t.environment.image == "ghcr.io/example/python-3-11:latest" and t.environment.workdir == "/app"
-    assert t.files == {"words.txt": "one two three\nfour five\n", "data/extra.txt": "x\n"}
-    assert t.solution[0] == "export GREETING='hello world' MODE=test"
-    assert t.solution[1].startswith("bash <<'") and "set -e" in t.solution[1]
-    assert set(t.tests) == {"test.sh", "test_outputs.py", "run-tests.sh", LITE_RUNNER}
-    assert "python3 -m pytest" in t.tests["test.sh"] and "pytest is not installed" in t.tests["test.sh"]
-    assert len([n for n in notes if "RUN not replayed" in n]) == 2  # the heredoc body is not a line
+    # The environment is the Dockerfile itself plus exactly the context files its COPY steps name
+    # (not the tests or the solution, which sit in the same folder).
+    assert t.environment.dockerfile == (d / "Dockerfile").read_text()
+    assert {k: base64.b64decode(v).decode() for k, v in t.environment.build_context.items()} == {
+        "words.txt": "one two three\nfour five\n", "data/extra.txt": "x\n"}
+    assert t.files == {} and t.binary_files == {}
+    assert len(t.solution) == 1 and t.solution[0].startswith("bash <<'") and "set -e" in t.solution[0]
+    assert set(t.tests) == {"test.sh", "test_outputs.py", "run-tests.sh"}
+    assert 'pytest -rA -p no:cacheprovider "$TEST_DIR"/test_outputs.py' in t.tests["test.sh"]
+    assert "termcorpus_pytest_lite" not in t.tests["test.sh"]
+    assert notes == []
 
 
-def test_solution_yaml_gives_one_command_per_step(tmp_path):
+def test_solution_yaml_gives_one_command_per_batch(tmp_path):
     t = import_task_dir(make_tb1(tmp_path, solution_yaml=True))
-    assert t.solution[1:] == ["wc -w < words.txt > /tmp/n", "tr -d ' ' < /tmp/n > count.txt"]
+    assert t.solution == ["wc -w < words.txt > /tmp/n", "tr -d ' ' < /tmp/n > count.txt"]
+
+
+def test_solution_yaml_keys_without_enter_join_the_next_batch_and_non_blocking_runs_in_background(tmp_path):
+    d = make_tb1(tmp_path, solution_yaml=True)
+    (d / "solution.yaml").write_text(
+        "- command: 'echo hel'\n  append_enter: false\n- command: 'lo > a.txt'\n"
+        "- command: python3 -m http.server 8000\n  block: false\n  min_timeout_sec: 2\n")
+    t = import_task_dir(d)
+    assert t.solution[0] == "echo hello > a.txt"
+    assert t.solution[1] == "{ python3 -m http.server 8000 ; } >/tmp/termcorpus-bg-2.log 2>&1 &\nsleep 2"
 
 
 def test_bad_solution_yaml_names_the_step(tmp_path):
@@ -133,27 +151,6 @@ def test_imported_tb1_task_passes_with_oracle_and_fails_with_null(tmp_path):
         t = import_task_dir(make_tb1(tmp_path / str(solution_yaml), solution_yaml=solution_yaml))
         good = _episode(t, OracleAgent())
         assert good.passed, good.verifier_output
-        out = good.verifier_output
-        # whichever runner the sandbox has, all four tests ran and passed
-        assert ("4 passed" in out) or ("termcorpus-lite: 4 passed, 0 failed" in out), out
+        # real pytest ran the four tests (fixtures, parametrize, tmp_path, a class)
+        assert "4 passed" in good.verifier_output and "pytest-" in good.verifier_output, good.verifier_output
         assert not _episode(t, NullAgent()).passed
-
-
-def test_lite_runner_reports_unknown_fixtures_and_failures(tmp_path):
-    import subprocess
-    import sys
-
-    from termcorpus.tasks.interop import PYTEST_LITE
-
-    (tmp_path / LITE_RUNNER).write_text(PYTEST_LITE)
-    (tmp_path / "test_x.py").write_text(
-        "import pytest\n\ndef test_ok():\n    assert 1 == pytest.approx(1.0000000001)\n\n"
-        "def test_needs_db(database):\n    pass\n\ndef test_wrong():\n    assert 2 + 2 == 5\n\n"
-        "@pytest.mark.skipif(True, reason='no')\ndef test_skipped():\n    assert False\n")
-    r = subprocess.run([sys.executable, str(tmp_path / LITE_RUNNER), str(tmp_path / "test_x.py")],
-                       capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode == 1
-    assert "PASSED test_x.py::test_ok" in r.stdout
-    assert "fixture 'database' is not available without pytest" in r.stdout
-    assert "FAILED test_x.py::test_wrong: AssertionError" in r.stdout
-    assert "termcorpus-lite: 1 passed, 2 failed, 1 skipped" in r.stdout

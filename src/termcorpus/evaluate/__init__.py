@@ -169,13 +169,23 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
         tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed,
         extra_tasks=params.extra_tasks,
     )
+    if params.extra_tasks:
+        # One set per real-task folder, oracle/null-checked first: broken tasks are flagged in
+        # info, never scored as model failures.
+        from termcorpus.evaluate.extra import extra_sets
+        from termcorpus.evaluate.sets import sample_tasks
+
+        more, more_info = extra_sets(params.extra_tasks, sandbox, sample=lambda pool, name: sample_tasks(
+            pool, params.max_tasks, f"{params.seed}:{name}"))
+        sets.update(more)
+        info.update(more_info)
     trials = n_trials(params)
     metrics: dict[str, Any] = {"sets": info, "models": {a.name: a.model for a in agents}}
     # One queue of distinct tasks per trial and agent (a task in two sets runs once), so the
     # batch stays full across set boundaries. Keyed by content digest: ids of imported tasks
     # could clash with generated ones.
     queue: dict[str, Any] = {}
-    for name in EVAL_SETS:
+    for name in sets:
         for t in sets[name]:
             queue.setdefault(t.digest(), t)
     keys = list(queue)
@@ -201,7 +211,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                 )
                 by_key.append(dict(zip(keys, results, strict=True)))
             metrics[agent.name] = {}
-            for name in EVAL_SETS:
+            for name in sets:
                 digests = [t.digest() for t in sets[name]]
                 metrics[agent.name][name] = summarize(
                     sets[name], [run[d] for run in by_key for d in digests],

@@ -243,7 +243,8 @@ def select_eval_sets(
             f"split and none of tasks.jsonl's families is in its validation split", where=str(tasks_dir)
         )
     notes: list[str] = []
-    candidates["extra"] = load_extra_tasks(list(extra_tasks), notes=notes)
+    # Real-task folders become checked per-folder sets in evaluate.extra (they need the sandbox).
+    candidates["extra"] = []
     sets: dict[str, list[Task]] = {}
     info: dict[str, dict[str, int]] = {}
     for name in EVAL_SETS:

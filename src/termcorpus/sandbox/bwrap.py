@@ -150,6 +150,9 @@ class BwrapSession(Session):
         # one before it holds anything, so a later sweep can undo it too (sandbox/sweep.py).
         sweep_once()
         self._reg = register([self.root])
+        self._layer = None
+        if self.task.environment.dockerfile:
+            self._prepare_layer()
         if self._as_root:
             self._check_traversable(self.app_dir)
             self._lease = lease_uid(os.getpid() % 1024)
@@ -162,6 +165,49 @@ class BwrapSession(Session):
         if self._as_root:
             self._cg = cgroups.create(self.config.memory_mb, self.config.max_procs,
                                       note=lambda paths: self._reg.update(cgroups=[str(p) for p in paths]))
+
+    def _prepare_layer(self) -> None:
+        """A task with its own Dockerfile runs on its built layer (see sandbox.layers): a fresh
+        overlay per session, the image's WORKDIR as the task directory, its ENV."""
+        from termcorpus.sandbox.layers import default_cache_dir, ensure_layer, skeleton_dir
+        from termcorpus.sandbox.verifier_env import verifier_env
+
+        cache = default_cache_dir()
+        self._layer = ensure_layer(self.task.environment, cache,
+                                   where=f"task {self.task.id} environment.dockerfile")
+        self._skeleton = skeleton_dir(cache)
+        self._verifier_dir = verifier_env(cache)
+        self._cwd = self._layer.config.workdir
+        # A new run starts from the image's workdir; a workdir handed on to the verifier keeps
+        # what the agent left (the marker beside it says it was seeded already).
+        marker = self.app_dir.parent / f".{self.app_dir.name}.layer-seeded"
+        if not marker.exists():
+            shutil.copytree(self._layer.app, self.app_dir, symlinks=True, dirs_exist_ok=True)
+            os.chmod(self.app_dir, 0o755)
+            marker.touch()
+
+    def _layer_mounts(self, cfg) -> tuple[list[str], list[str]]:
+        """(commands before bwrap, bwrap arguments) that put the layer at / for this run."""
+        from termcorpus.sandbox.layers import RUN_PATH_SUFFIX
+
+        assert self._layer is not None
+        merged, script = self._layer.run_mounts(self.root / "ovl", self._skeleton, etc_dir(),
+                                                uid=self._lease.uid if self._lease is not None else None,
+                                                verifier=self._verifier_dir)
+        unshare = shutil.which("unshare") or "unshare"
+        pre = [unshare, "--mount", "--propagation", "private", "--", "sh", "-c",
+               f'{script} && exec "$@"', "sh"]
+        env = {"PATH": f"{SANDBOX_PATH}:{RUN_PATH_SUFFIX}", **self._layer.run_env()}
+        args = [a for k, v in env.items() for a in ("--setenv", k, v)]
+        args += [
+            "--bind", str(merged), "/", "--proc", "/proc", "--dev", "/dev",
+            "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/dev/shm",
+            "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/tmp",
+            "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/home", "--dir", "/home/agent",
+            "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/solution",
+            "--bind", str(self.app_dir), self._layer.config.workdir,
+        ]
+        return pre, args
 
     @staticmethod
     def _check_traversable(path: Path) -> None:
@@ -214,8 +260,18 @@ class BwrapSession(Session):
             "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
             "--setenv", "PATH", SANDBOX_PATH, "--setenv", "HOME", "/home/agent",
             "--setenv", "USER", "agent", "--setenv", "LANG", "C.UTF-8", "--setenv", "TERM", "dumb",
-            "--ro-bind", "/usr", "/usr",
         ]
+        if self._layer is not None:
+            pre, layer_args = self._layer_mounts(cfg)
+            argv = pre + argv + layer_args
+            if self.tests_path is not None and self.logs_path is not None:
+                argv += ["--ro-bind", str(self.tests_path), "/tests",
+                         "--bind", str(self.logs_path), "/logs/verifier"]
+            argv += ["--remount-ro", "/dev", "--chdir", self._layer.config.workdir]
+            argv += (["bash", "--noprofile", "--norc", "-c", self._supervisor(ctrl_fd)] if self._slot
+                     else ["bash", "--noprofile", "--norc"])
+            return self._cg.wrap(argv) if self._cg is not None else argv
+        argv += ["--ro-bind", "/usr", "/usr"]
         for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             host = Path("/") / top
             if host.is_symlink():
@@ -346,7 +402,7 @@ class BwrapSession(Session):
             self._close_fd("go_w")
         self._slot = False  # from here on an ordinary (verifier) session
         self.config = dataclasses.replace(self.config, timeout_sec=float(timeout_sec))
-        self._cwd = "/app"
+        self._cwd = self._layer.config.workdir if self._layer is not None else "/app"
         return self._handshake() is None
 
     def _after_start(self) -> None:

@@ -277,10 +277,22 @@ def _task_blobs(task: Task) -> list[tuple[str, bytes]]:
     return sorted(blobs)
 
 
+def _context_blobs(task: Task) -> list[tuple[str, bytes]]:
+    """The build context: ``environment.build_context`` when the task carries one (imported
+    tasks: exactly the files their COPY/ADD name), else the task's files."""
+    ctx = task.environment.build_context
+    if not ctx:
+        return _task_blobs(task)
+    try:
+        return sorted((rel, base64.b64decode(b64, validate=True)) for rel, b64 in ctx.items())
+    except ValueError:
+        raise DataError("build_context holds invalid base64", where=f"task {task.id}")
+
+
 def task_image_tag(task: Task) -> str:
     """The tag of a task's own image: a digest of its Dockerfile and build context."""
     h = hashlib.sha256(task.environment.dockerfile.encode("utf-8"))
-    for rel, data in _task_blobs(task):
+    for rel, data in _context_blobs(task):
         h.update(b"\0" + rel.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
     return f"{TASK_IMAGE_REPO}:{h.hexdigest()[:24]}"
 
@@ -309,14 +321,14 @@ def image_for(task: Task) -> str:
         return tag
     # Build context: the Dockerfile plus the task's files (a Dockerfile may COPY them).
     tar = _Tar().add("Dockerfile", env.dockerfile.encode("utf-8"), 0o644, 0)
-    for rel, data in _task_blobs(task):
+    for rel, data in _context_blobs(task):
         tar.add(rel, data, 0o755 if data.startswith(b"#!") else 0o644, 0)
     context = tar.bytes()
     import docker.errors
 
     try:
         c.images.build(fileobj=io.BytesIO(context), custom_context=True, tag=tag, rm=True,
-                       forcerm=True, network_mode=None if env.network else "none",
+                       forcerm=True, network_mode="host",  # builds get the network (registries); runs do not
                        timeout=_BUILD_TIMEOUT_SEC, labels={LABEL: "image"})
     except docker.errors.BuildError as e:
         tail = [str(x.get("stream", x.get("error", ""))).strip() for x in e.build_log][-3:]
@@ -488,7 +500,28 @@ class DockerSession(Session):
             self._container = adopted
         else:
             self._container = self._create(c)
-            self._container.put_archive("/", _Tar().tree(self.app_dir, "app", uid=1000).bytes())
+            tar = _Tar().tree(self.app_dir, "app", uid=1000)
+            if self.task.environment.dockerfile:
+                # A built task environment also gets the verifier environment (real pytest, the
+                # `python` shim) at /run/termcorpus and a /solution the agent may write.
+                from termcorpus.sandbox.layers import default_cache_dir
+                from termcorpus.sandbox.verifier_env import verifier_env
+
+                tar.add("run", None, 0o755, 0).tree(verifier_env(default_cache_dir()), "run/termcorpus", uid=0)
+                tar.add("solution", None, 0o755, 1000)
+            self._container.put_archive("/", tar.bytes())
+            if self.task.environment.dockerfile:
+                # The image's /app was written by root at build time; the agent (uid 1000)
+                # owns it, as under bwrap, where each run's /app is a copy handed to the agent.
+                # The container has no CAP_CHOWN: the daemon re-owns it through an archive.
+                stream, _ = self._container.get_archive("/app")
+                src = tarfile.open(fileobj=io.BytesIO(_archive_bytes(stream)))
+                owned = _Tar()
+                for m in src.getmembers():
+                    m.uid = m.gid = 1000
+                    m.uname = m.gname = ""
+                    owned._tar.addfile(m, src.extractfile(m) if m.isfile() else None)
+                self._container.put_archive("/", owned.bytes())
         if self.tests_path is not None:
             # One archive (each put costs ~50 ms): /tests root-owned, read-only for the
             # agent's uid; /logs/verifier the sandbox user's.
@@ -510,7 +543,7 @@ class DockerSession(Session):
             # catatonit): a command (uid 1000) cannot kill it and stop the container.
             command=["bash", "-c", _PID1], user="0:0", working_dir="/app", stop_signal="SIGKILL",
             hostname="sandbox", network_mode="none", detach=True,
-            environment={"PATH": SANDBOX_PATH, "HOME": "/home/agent", "USER": "agent",
+            environment={"PATH": self._image_path(c, image), "HOME": "/home/agent", "USER": "agent",
                          "LANG": "C.UTF-8", "TERM": "dumb"},
             mem_limit=mem, memswap_limit=mem, pids_limit=cfg.max_procs,
             nano_cpus=int(CPUS * 1e9),
@@ -532,6 +565,16 @@ class DockerSession(Session):
             _remove(ctr)
             raise
         return ctr
+
+    def _image_path(self, c, image: str) -> str:
+        """PATH in the container: a built image keeps its own (ENV PATH=...) plus the shims."""
+        if not self.task.environment.dockerfile:
+            return SANDBOX_PATH
+        from termcorpus.sandbox.layers import RUN_PATH_SUFFIX
+
+        env = c.images.get(image).attrs.get("Config", {}).get("Env") or []
+        path = next((e.split("=", 1)[1] for e in env if e.startswith("PATH=")), SANDBOX_PATH)
+        return f"{path}:{RUN_PATH_SUFFIX}"
 
     def _argv(self, ctrl_fd: int) -> list[str]:
         nonce = secrets.token_hex(16)
