@@ -3,7 +3,8 @@
     python stages/generate.py --seeds data/seeds.jsonl --taxonomy data/taxonomy.json \
         --out data/tasks --metrics metrics/generate.json
 
-Writes ``OUT/tasks.jsonl`` (training pool) and ``OUT/heldout.jsonl`` (held-out variants).
+Writes ``OUT/tasks.jsonl`` (training pool) and ``OUT/heldout.jsonl`` (the held-out evaluation
+sets, each task labelled with its ``eval_set``: generate/heldout.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main() -> None:
         seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
         skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
         domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
+        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
+        novel_names=p.novel_names,
     )
     elapsed = time.perf_counter() - start
     if p.llm_base_url and p.llm_tasks:
