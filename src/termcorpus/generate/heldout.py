@@ -153,7 +153,8 @@ def clean_split(train: Sequence[Task], heldout: Sequence[Task], drops: Counter, 
     dirty: set[str] = set()
     for t in train:
         dirty.update(item.id for item in index.matches(task_pieces(t)))
-    drops["heldout_contaminated"] += len(dirty)
+    if dirty:
+        drops["heldout_contaminated"] += len(dirty)
     return [t for t in kept if t.id not in dirty]
 
 
