@@ -45,13 +45,16 @@ def main() -> None:
     if p.llm_base_url and p.llm_tasks:
         # LLM synthesis (optional): new tasks over the selected seeds; like every task they meet
         # the validity gate in the execute stage (execute/gate.py).
+        from termcorpus.agents.openai_agent import OpenAIChatAgent
         from termcorpus.generate.llm import synthesize_tasks
         from termcorpus.generate.pipeline import select_seeds
 
+        client = OpenAIChatAgent(base_url=p.llm_base_url, model=p.llm_model, api_key_env=p.llm_api_key_env,
+                                 temperature=p.llm_temperature, max_tokens=p.llm_max_tokens, name="synthesis",
+                                 role="synthesis")
         llm_tasks, llm_drops = synthesize_tasks(
-            select_seeds(seeds, domains=p.domains, max_seeds=p.max_seeds), base_url=p.llm_base_url,
-            model=p.llm_model, n=p.llm_tasks, seed=p.seed, api_key_env=p.llm_api_key_env,
-            temperature=p.llm_temperature, max_tokens=p.llm_max_tokens, existing=result.tasks + result.heldout,
+            select_seeds(seeds, domains=p.domains, max_seeds=p.max_seeds), client=client, n=p.llm_tasks,
+            seed=p.seed, existing=result.tasks + result.heldout,
         )
         result.tasks.extend(llm_tasks)
         result.drops.update({f"llm_{reason}": k for reason, k in llm_drops.items()})

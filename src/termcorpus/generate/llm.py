@@ -30,12 +30,11 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Any, Protocol, Sequence, Union
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from termcorpus.agents.openai_agent import OpenAIChatAgent
 from termcorpus.errors import ConfigError
 from termcorpus.generate.mutate import TEST_FOOTER, TEST_HEADER, render_variant, stable_seed, variant_seed, wrap_test
 from termcorpus.records import Environment, GeneratorInfo, Message, Task, format_validation_error
@@ -286,26 +285,28 @@ def candidate_task(answer: str, source: SynthesisInput, *, index: int, seed: int
         return None, d.reason
 
 
+class ChatClient(Protocol):
+    """What synthesis needs of an endpoint client: one chat completion with a ``.content``
+    (``agents.openai_agent.OpenAIChatAgent``; the caller builds it, so generate imports no agent)."""
+
+    def complete(self, messages: list[Message]) -> Any: ...
+
+
 def synthesize_tasks(
     sources: Sequence[SynthesisInput],
     *,
-    base_url: str,
-    model: str,
+    client: ChatClient | None,
     n: int,
     seed: int,
-    api_key_env: str = "OPENAI_API_KEY",
-    temperature: float = 0.0,
-    max_tokens: int = 1024,
     existing: Sequence[Task] = (),
-    client: OpenAIChatAgent | None = None,
 ) -> tuple[list[Task], Counter]:
     """Request ``n`` tasks (request ``k`` about ``sources[k % len(sources)]``); keep the valid ones.
 
     Returns the kept tasks in request order and a Counter of drop reasons (``DROP_REASONS``);
     the validity gate runs later, in the execute stage. ``existing`` tasks count for the
-    duplicate check. Pass ``client`` to reuse an agent (and read its ``usage``
-    afterwards); otherwise one is built from ``base_url``, ``model``, ``api_key_env``.
-    An unreachable endpoint raises ``EnvironmentProblem``: that is not a drop.
+    duplicate check. ``client`` asks the endpoint (read its ``usage`` afterwards); it may be
+    None only when ``n`` is 0. An unreachable endpoint raises ``EnvironmentProblem``: that is
+    not a drop.
     """
     if n < 0:
         raise ConfigError(f"'generate.llm_tasks' must be >= 0, got {n}")
@@ -314,10 +315,10 @@ def synthesize_tasks(
         return [], drops
     if not sources:
         raise ConfigError("LLM synthesis has no sources (no seeds or skills selected)")
+    if client is None:
+        raise ConfigError("LLM synthesis needs an endpoint client", where="params.yaml:generate.llm_base_url")
     srcs = [as_source(s) for s in sources]
-    agent = client or OpenAIChatAgent(base_url=base_url, model=model, api_key_env=api_key_env,
-                                      temperature=temperature, max_tokens=max_tokens, name="synthesis",
-                                      role="synthesis")
+    agent = client
     seen = {_key(t) for t in existing}
     candidates: list[Task] = []
     for index in tqdm(range(n), desc="llm-synthesis", unit="request", disable=None):
@@ -335,6 +336,6 @@ def synthesize_tasks(
 
 
 __all__ = [
-    "DROP_REASONS", "GENERATOR_NAME", "GENERATOR_VERSION", "Rejected", "SYSTEM_PROMPT", "Source", "as_source",
+    "DROP_REASONS", "GENERATOR_NAME", "GENERATOR_VERSION", "ChatClient", "Rejected", "SYSTEM_PROMPT", "Source", "as_source",
     "build_task", "candidate_task", "parse_task_answer", "synthesis_messages", "synthesize_tasks", "topic_for",
 ]
