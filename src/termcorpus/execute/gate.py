@@ -164,7 +164,7 @@ def _reset(session, task: Task, app: str, timeout: float) -> None:  # type: igno
         chown = getattr(session, "_chown_tree", None)  # bwrap as root: files belong to the sandbox uid
         if chown is not None and getattr(session, "_lease", None) is not None:
             chown(session.app_dir, session.host_uid)
-        session.run(f"cd {app}", timeout)
+        # no `cd`: probe commands run in subshells, so the shell never left /app
     else:
         session.run(f"cd {app} && find . -mindepth 1 -delete; cp -a {_ORIG}/. {app}/; "
                     f"rm -rf /logs/verifier/* /logs/verifier/.[!.]* 2>/dev/null; cd {app}", timeout)
