@@ -46,9 +46,10 @@ class GenerateParams:
     max_seeds: int = p(0, "Use only N seeds, taken round-robin over the domains (0: all); for quick runs.", min=0)
     heldout_families: int = p(12, "Seed families held out whole for the heldout_families set (chosen by a stable hash "
                                    "of the seed, round-robin over domains); none of their variants is in tasks.jsonl.", min=0)
-    heldout_family_variants: int = p(5, "Variants generated per held-out family.", min=1, max=1000)
-    novel_names: int = p(60, "Tasks of the novel_names set: variants of trained templates whose every name slot is a "
-                             "made-up word no part of which occurs in any training text.", min=0)
+    heldout_family_variants: int = p(6, "Variants generated per held-out family.", min=1, max=1000)
+    novel_names: int = p(80, "Tasks of the novel_names set: variants of trained templates whose every name slot is a "
+                             "made-up word no part of which occurs in any training text (evaluate keeps those whose family is in "
+                             "the corpus train split, ~85% of them).", min=0)
     seed_tasks: bool = p(True, "Put seed-based variants in the training pool (false + skill_tasks > 0: a skill-only "
                               "corpus; held-out variants are still made).")
     custom_skills: bool = p(True, "Render the task template of every custom skill (a skill file entry with "
