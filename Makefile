@@ -12,7 +12,7 @@ VENV := .venv/bin
 # DVC runs each stage's `python ...` through the shell: it must find the venv's interpreter.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup repro test test-fast bench clean
+.PHONY: setup repro test test-fast check-lock bench clean
 setup:
 	@bash scripts/setup.sh
 
@@ -24,6 +24,10 @@ test: setup
 
 test-fast: setup
 	$(VENV)/python -m pytest -q -m "not slow" tests
+
+# A fresh clone of HEAD must reproduce the committed dvc.lock for seed..balance (minutes).
+check-lock: setup
+	TERMCORPUS_CLONE_LOCK_TEST=1 $(VENV)/python -m pytest -q tests/tracking/test_clone_reproduces_lock.py
 
 bench: setup
 	$(VENV)/python -m bench.run_all

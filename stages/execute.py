@@ -18,8 +18,9 @@ from pathlib import Path
 from termcorpus.errors import DataError
 from termcorpus.execute.pool import execute_tasks
 from termcorpus.params import load_section
-from termcorpus.records import Task, read_jsonl, write_json
+from termcorpus.records import Task, read_jsonl
 from termcorpus.runtime import dvc_md5, git_rev, stage_main
+from termcorpus.tracking.metrics import write_stage_metrics
 
 
 @stage_main
@@ -31,6 +32,8 @@ def main() -> None:
     ap.add_argument("--seeds", required=True, type=Path, help="Name the seeds version from this file.")
     ap.add_argument("--out", required=True, type=Path, help="Write trajectories.jsonl into this directory.")
     ap.add_argument("--metrics", required=True, type=Path, help="Write metrics JSON here.")
+    ap.add_argument("--detail", type=Path, default=None,
+                    help="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.")
     ap.add_argument("--journal", type=Path, default=None,
                     help="Keep the resume journal in this file (outside the outs: DVC deletes outs before a rerun).")
     args = ap.parse_args()
@@ -43,7 +46,7 @@ def main() -> None:
         tasks,
         params=params,
         seeds_digest=dvc_md5(args.seeds),
-        git_rev=git_rev(),
+        git_rev=git_rev(),  # keys the resume journal only; never written into a trajectory
         out_path=args.out / "trajectories.jsonl",
         journal_path=args.journal,
     )
@@ -72,7 +75,7 @@ def main() -> None:
         print(f"gate: {n} tasks in {wall:.1f} s ({n / max(wall, 1e-9):.2f} tasks/s; execute "
               f"{run['wall_time_sec']} s), dropped {metrics['gate']['train']['n_dropped']} training and "
               f"{metrics['gate']['heldout']['n_dropped']} held-out tasks", file=sys.stderr)
-    write_json(args.metrics, metrics)
+    write_stage_metrics("execute", metrics, args.metrics, args.detail)
 
 
 if __name__ == "__main__":

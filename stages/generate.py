@@ -16,7 +16,7 @@ from pathlib import Path
 
 from termcorpus.generate.pipeline import generate_tasks
 from termcorpus.params import load_section
-from termcorpus.records import write_json, write_jsonl
+from termcorpus.records import Task, read_jsonl, write_json, write_jsonl
 from termcorpus.runtime import stage_main
 from termcorpus.tasks.catalog import read_seeds, read_taxonomy
 
@@ -26,6 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Generate task variants from the normalized seeds.")
     ap.add_argument("--seeds", required=True, help="Normalized seeds (JSONL) from the seed stage.")
     ap.add_argument("--taxonomy", required=True, help="Skill taxonomy (JSON) from the seed stage.")
+    ap.add_argument("--adapter-tasks", default="", help="Dataset-adapter tasks (JSONL) from the seed stage, added to the training pool.")
     ap.add_argument("--out", required=True, help="Directory for tasks.jsonl and heldout.jsonl.")
     ap.add_argument("--metrics", required=True, help="Metrics JSON to write.")
     args = ap.parse_args()
@@ -38,6 +39,7 @@ def main() -> None:
         seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
         skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
         domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
+        adapter_tasks=read_jsonl(args.adapter_tasks, Task) if args.adapter_tasks else (),
         heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
         novel_names=p.novel_names,
     )

@@ -21,6 +21,8 @@ def main() -> None:
     ap.add_argument("--taxonomy", type=Path, required=True, help="taxonomy.json from the seed stage.")
     ap.add_argument("--suite", type=Path, required=True, help="Great Expectations suite (JSON).")
     ap.add_argument("--out", type=Path, required=True, help="Metrics JSON to write.")
+    ap.add_argument("--detail", type=Path, default=None,
+                    help="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.")
     ap.add_argument("--docs", type=Path, required=True, help="Directory for the HTML report.")
     args = ap.parse_args()
     params = load_section("validate", "params.yaml")
@@ -31,6 +33,7 @@ def main() -> None:
         params=params,
         docs_dir=args.docs,
         out=args.out,
+        detail=args.detail,
     )
     c = metrics["counts"]
     print(f"validate: {c['records']} trajectories passed {c['expectations']} expectations")

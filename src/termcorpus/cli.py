@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from termcorpus.errors import TermcorpusError
+from termcorpus.sandbox.config import BACKENDS  # light: the backends' own modules load on use
 
 
 class _Group(click.Group):
@@ -79,8 +80,8 @@ def _load_task(source: str, task_id: str | None):
 @click.option("--task-id", help="Pick this task from a JSONL file of tasks.")
 @click.option("--agent", type=click.Choice(["oracle", "null"]), default="oracle", show_default=True,
               help="Run the task with this agent.")
-@click.option("--sandbox", "backend", type=click.Choice(["bwrap", "local"]), default=None,
-              help="Override the sandbox backend from params.yaml.")
+@click.option("--sandbox", "backend", type=click.Choice(list(BACKENDS)), default=None,
+              help="Override the sandbox backend from params.yaml (execute.sandbox).")
 @click.option("--show/--no-show", default=True, help="Print each turn's commands and outputs.")
 @click.pass_context
 def run_cmd(ctx: click.Context, source: str, task_id: str | None, agent: str, backend: str | None, show: bool) -> None:
@@ -133,6 +134,21 @@ def lineage_cmd(ctx: click.Context, model_ref: str, as_json: bool) -> None:
         click.echo(f"  source     {src.get('repo')}/{src.get('path')} @ {src.get('git_rev') or '-'} {src.get('git_tag') or ''}".rstrip())
     click.echo(f"task set     {info['task_set']['digest'] or '-'}  trajectories={info['task_set']['trajectories_digest'] or '-'}")
     click.echo(f"seeds        {info['seeds']['digest'] or '-'}  skills={info['seeds'].get('skills_digest') or '-'}")
+
+
+@main.group("sandbox")
+def sandbox_group() -> None:
+    """Inspect and clean up sandboxes."""
+
+
+@sandbox_group.command("sweep")
+def sandbox_sweep_cmd() -> None:
+    """Undo sandboxes whose runner died without cleaning up (processes, dirs, uids, cgroups)."""
+    from termcorpus.sandbox.cgroup import mechanism
+    from termcorpus.sandbox.sweep import sweep
+
+    click.echo(sweep().line())
+    click.echo(f"task limits here: {mechanism()}")
 
 
 def _register() -> None:

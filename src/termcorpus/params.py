@@ -30,8 +30,33 @@ def p(default: Any, help: str, **bounds: Any) -> Any:
 
 
 @dataclass
+class AdapterSource:
+    """One dataset-adapter source of ``seed.adapters`` (tasks/adapters.py)."""
+
+    path: str = p("", "Local JSONL or Parquet file, a saved `datasets` directory, or a hub id (repo-relative paths).")
+    kind: str = p("nl2bash", "nl2bash: natural language -> shell pairs with starting files; program: a "
+                             "program to write in /app, checked by unit tests.", choices=["nl2bash", "program"])
+    format: str = p("", "jsonl, parquet, datasets (save_to_disk dir) or hub; empty: from the path.",
+                    choices=["", "jsonl", "parquet", "datasets", "hub"])
+    domain: str = p("", "Domain of the tasks when a record names none (empty: the kind's default).",
+                    choices=["", *DOMAINS])
+
+
+@dataclass
 class SeedParams:
     strict: bool = p(True, "Stop on the first malformed seed or skill file instead of skipping it.")
+    adapters: list = p([], "Dataset adapter sources (the released corpus's `dataset_adapters` subset): a list of "
+                           "{path, kind, format, domain}; each record becomes one task.")
+
+    def __post_init__(self) -> None:
+        # Typed entries: each item is checked like a section, so an error names its index and key.
+        self.adapters = [
+            a if isinstance(a, AdapterSource) else parse_section(f"seed.adapters[{i}]", a, AdapterSource)
+            for i, a in enumerate(self.adapters)
+        ]
+        for i, a in enumerate(self.adapters):
+            if not a.path:
+                raise ConfigError(f"'seed.adapters[{i}].path' is required", where="params.yaml")
 
 
 @dataclass

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from termcorpus.errors import DataError
 
@@ -66,7 +66,7 @@ class Task(_Record):
     schema_version: str = SCHEMA_VERSION
     id: str = Field(min_length=1)
     family: str = Field(min_length=1, description="All variants of one seed or one skill combination")
-    source: Literal["seed", "skill", "import", "llm"]
+    source: Literal["seed", "skill", "import", "llm", "adapter"]
     domain: str
     skills: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] = "medium"
@@ -155,9 +155,23 @@ class Message(_Record):
 
 
 class Lineage(_Record):
+    """Content digests only: a record's bytes must depend on code, params and seeds alone.
+
+    No git rev, host, clock or absolute path belongs here (a fresh clone must reproduce the
+    committed dvc.lock); the commit a stage ran at is an MLflow tag (tracking/).
+    """
+
     task_digest: str
     seeds_digest: str = ""
-    git_rev: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_legacy_git_rev(cls, data: object) -> object:
+        # Records written before issue 20 carry git_rev: still readable (e.g. a report's samples
+        # at an old revision), never written again.
+        if isinstance(data, dict) and "git_rev" in data:
+            data = {k: v for k, v in data.items() if k != "git_rev"}
+        return data
 
 
 class Trajectory(_Record):

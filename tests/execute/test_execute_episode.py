@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.integration,
 
 
 def _lineage(task):
-    return Lineage(task_digest=task.digest(), seeds_digest="s", git_rev="g")
+    return Lineage(task_digest=task.digest(), seeds_digest="s")
 
 
 def test_oracle_passes_and_records_the_chat(task, config):

@@ -50,7 +50,7 @@ def test_stage_writes_trajectories_and_metrics(tmp_path, tasks):
     assert metrics["n_tasks"] == 2 and metrics["pass_rate"] == 1.0
     assert sorted(p.name for p in (tmp_path / "data/trajectories").iterdir()) == ["gate.jsonl", "trajectories.jsonl"]
     # the gate checked both (reusing the oracle trajectories) and kept both
-    assert metrics["gate"]["oracle_reused"] and metrics["gate"]["train"]["n_kept"] == 2
+    assert metrics["gate"]["enabled"] and metrics["gate"]["train"]["n_kept"] == 2
 
 
 def test_stage_gates_training_and_heldout_tasks(tmp_path, tasks):
@@ -64,13 +64,16 @@ def test_stage_gates_training_and_heldout_tasks(tmp_path, tasks):
     (tmp_path / "data/seeds.jsonl").write_text('{"id": "seed"}\n')
     proc = subprocess.run(
         [sys.executable, str(STAGE), "--tasks", "data/tasks/tasks.jsonl", "--heldout", "data/tasks/heldout.jsonl",
-         "--seeds", "data/seeds.jsonl", "--out", "data/trajectories", "--metrics", "metrics/execute.json"],
+         "--seeds", "data/seeds.jsonl", "--out", "data/trajectories", "--metrics", "metrics/execute.json",
+         "--detail", "reports/execute_detail.json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     trajs = read_jsonl(tmp_path / "data/trajectories/trajectories.jsonl", Trajectory)
     assert [t.task_id for t in trajs] == [tasks[0].id]
-    gate = json.loads((tmp_path / "metrics/execute.json").read_text())["gate"]
-    assert gate["train"]["drops_by_reason"]["null_passed"] == 1
+    head = json.loads((tmp_path / "metrics/execute.json").read_text())["gate"]
+    assert (head["train"]["n_dropped"], head["heldout"]["n_dropped"]) == (1, 1)
+    gate = json.loads((tmp_path / "reports/execute_detail.json").read_text())["gate"]
+    assert gate["oracle_reused"] and gate["train"]["drops_by_reason"]["null_passed"] == 1
     assert gate["heldout"]["failed_by_set"] == {"novel_names": 1}
     verdicts = [json.loads(line) for line in (tmp_path / "data/trajectories/gate.jsonl").read_text().splitlines()]
     assert [(v["task_id"], v["kept"]) for v in verdicts] == [(tasks[0].id, True), (weak.id, False), ("held-0", False)]

@@ -178,13 +178,16 @@ def test_put_and_get_file(session):
 
 
 def test_cgroup_is_reported(session):
-    # This machine delegates no cgroup v2: the session says so instead of touching one.
-    from termcorpus.sandbox.cgroup import delegated_parent
+    # The session names the mechanism that caps the task, and the cgroup it created (if any).
+    from termcorpus.sandbox import cgroup
 
-    if delegated_parent() is None:
+    assert session.limits == cgroup.mechanism()
+    if session.limits == "rlimit-only":
         assert session.cgroup == "no cgroup"
+    elif session.limits == "cgroup-v2":
+        assert session.cgroup.startswith(str(cgroup.delegated_parent()))
     else:
-        assert session.cgroup.startswith(str(delegated_parent()))
+        assert session.cgroup.startswith(str(cgroup.v1_parents()[0]))
 
 
 def test_verifier_layout_tests_read_only_logs_writable(task, config, episode_dir):

@@ -41,7 +41,8 @@ def _stage(tmp_path: Path, seeds: Path) -> subprocess.CompletedProcess[str]:
     (tmp_path / "params.yaml").write_text("seed:\n  strict: true\n")
     return subprocess.run(
         [sys.executable, str(REPO / "stages/seed.py"), "--seeds", str(seeds), "--skills", str(REPO / "data/skills"),
-         "--out", "data/seeds.jsonl", "--taxonomy-out", "data/taxonomy.json", "--metrics", "metrics/seed.json"],
+         "--out", "data/seeds.jsonl", "--taxonomy-out", "data/taxonomy.json", "--metrics", "metrics/seed.json",
+         "--detail", "reports/seed_detail.json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
 
@@ -51,7 +52,10 @@ def test_seed_stage_writes_outs_and_per_domain_metrics(tmp_path):
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "metrics/seed.json").read_text())
     assert metrics["n_seeds"] >= 40 and metrics["n_skills"] >= 30
-    assert sum(v > 0 for v in metrics["seeds_by_domain"].values()) >= 7
+    # per-domain counts are detail, not headline metrics (issue 20)
+    assert "seeds_by_domain" not in metrics
+    detail = json.loads((tmp_path / "reports/seed_detail.json").read_text())
+    assert sum(v > 0 for v in detail["seeds_by_domain"].values()) >= 7
     assert (tmp_path / "data/taxonomy.json").exists()
     assert len((tmp_path / "data/seeds.jsonl").read_text().splitlines()) == metrics["n_seeds"]
 

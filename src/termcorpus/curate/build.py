@@ -120,7 +120,6 @@ def lineage_summary(trajectories: Path, records: list[Trajectory]) -> dict[str, 
         "trajectories_digest": dvc_md5(trajectories),
         "task_set_digest": hashlib.sha256("\n".join(task_digests).encode("utf-8")).hexdigest(),
         "seeds_digest": one_or_digest({r.lineage.seeds_digest for r in records}),
-        "git_rev": one_or_digest({r.lineage.git_rev for r in records}),
     }
 
 

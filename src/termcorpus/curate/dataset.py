@@ -32,7 +32,8 @@ SPLITS = ("train", "validation")
 PARQUET_DIR = "parquet"
 REJECTS_FILE = "rejects.jsonl"
 
-SUBSETS = {"seed": "seed_based", "skill": "skill_based", "import": "dataset_adapters", "llm": "dataset_adapters"}
+SUBSETS = {"seed": "seed_based", "skill": "skill_based", "import": "dataset_adapters", "llm": "dataset_adapters",
+           "adapter": "dataset_adapters"}
 
 # Column name -> (kind, help). Kinds: str, int, float, bool, list_str, messages.
 COLUMNS: dict[str, tuple[str, str]] = {

@@ -63,7 +63,7 @@ def make_trajectory(
         "n_commands": sum(len(c) for c in commands),
         "sandbox": "bwrap",
         "slots": dict(slots or {"dir": "/app"}),
-        "lineage": Lineage(task_digest=f"digest-{id}", seeds_digest="seeds-1", git_rev="abc123"),
+        "lineage": Lineage(task_digest=f"digest-{id}", seeds_digest="seeds-1"),
     }
     data.update(overrides)
     return Trajectory.model_validate(data)

@@ -164,7 +164,6 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
 
     from termcorpus.execute.episode import Episode
     from termcorpus.records import Lineage
-    from termcorpus.runtime import git_rev
 
     start = time.perf_counter()
     # The model first: a missing or corrupt checkpoint is the likelier mistake and is named as such.
@@ -173,7 +172,6 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
         tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed,
         extra_tasks=params.extra_tasks, gate_path=gate_path,
     )
-    rev = git_rev()
     trials = n_trials(params)
     metrics: dict[str, Any] = {"sets": info, "models": {a.name: a.model for a in agents}}
     # One queue of distinct tasks per trial and agent (a task in two sets runs once), so the
@@ -192,7 +190,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                 return Episode(
                     task, sandbox, max_turns=params.max_turns, prompt_style=prompt_style,
                     agent_name=agent.name, model_name=agent.model,
-                    lineage=Lineage(task_digest=task.digest(), git_rev=rev),
+                    lineage=Lineage(task_digest=task.digest()),
                 )
 
             by_key: list[dict[str, EpisodeResult]] = []

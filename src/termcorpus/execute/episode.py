@@ -20,6 +20,7 @@ from termcorpus.agents.protocol import (
 from termcorpus.execute.verifier import run_verifier
 from termcorpus.records import Lineage, Message, Task, Trajectory, Turn
 from termcorpus.sandbox import SandboxConfig, Session, open_session, prepare_workdir
+from termcorpus.sandbox.sweep import register
 
 
 class Episode:
@@ -54,6 +55,7 @@ class Episode:
 
     def __enter__(self) -> "Episode":
         self._tmp = Path(tempfile.mkdtemp(prefix="termcorpus-ep-"))
+        self._reg = register([self._tmp])  # a SIGKILLed run's dir is removed by the next sweep
         try:
             self._workdir = prepare_workdir(self.task, self._tmp)
             self._session = open_session(self.task, self.sandbox, workdir=self._workdir,
@@ -70,6 +72,7 @@ class Episode:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+            self._reg.drop()
 
     def step(self, raw: str) -> None:
         """Take one assistant reply: run its commands, record the turn, add the observation."""

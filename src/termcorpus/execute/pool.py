@@ -26,7 +26,7 @@ from termcorpus.agents.base import Agent
 from termcorpus.errors import ConfigError, DataError
 from termcorpus.execute.episode import run_episode
 from termcorpus.records import Lineage, Task, Trajectory, sha256_text
-from termcorpus.sandbox import SandboxConfig, check_backend
+from termcorpus.sandbox import SandboxConfig, check_backend, limits_mechanism
 from termcorpus.sandbox.session import task_blobs
 
 _JOURNAL_SUFFIX = ".journal"
@@ -118,7 +118,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
     before it reruns a stage, and the journal with them.
 
     ``params`` is an ``ExecuteParams``: teacher, sandbox, workers, max_turns, prompt_style and
-    the sandbox limits.
+    the sandbox limits. ``git_rev`` only keys the resume journal (a code change must not resume
+    an older run's trajectories); it is never written into a trajectory.
     """
     out_path = Path(out_path)
     sandbox = SandboxConfig.from_params(params)
@@ -146,7 +147,7 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
         else:
             jobs.append(_Job(i, t, teacher, sandbox, getattr(params, "max_turns"),
                              getattr(params, "prompt_style"),
-                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest, git_rev=git_rev),
+                             Lineage(task_digest=digests[t.id], seeds_digest=seeds_digest),
                              params))
 
     workers = max(1, min(int(getattr(params, "workers")), len(jobs) or 1))
@@ -225,6 +226,7 @@ def _metrics(trajs: list[Trajectory], *, teacher: str, sandbox: SandboxConfig, w
     return {
         "teacher": teacher,
         "sandbox": sandbox.backend,
+        "sandbox_limits": limits_mechanism(sandbox),
         "workers": workers,
         "n_tasks": n,
         "n_passed": sum(t.passed for t in trajs),

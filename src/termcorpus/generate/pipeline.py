@@ -143,8 +143,8 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
-                   custom_skills: bool = False, heldout_families: int = 0, heldout_family_variants: int = 5,
-                   novel_names: int = 0) -> GenerateResult:
+                   custom_skills: bool = False, adapter_tasks: Sequence[Task] = (), heldout_families: int = 0,
+                   heldout_family_variants: int = 5, novel_names: int = 0) -> GenerateResult:
     """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
 
     ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
@@ -152,6 +152,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
     ``custom_skills`` renders every skill that carries a ``template`` (of the selected domains)
     like a seed, as family ``custom-<skill id>`` with source ``skill`` (docs/SKILLS.md); the
     generate stage turns it on through ``generate.custom_skills`` (default true).
+    ``adapter_tasks`` (the seed stage's dataset-adapter tasks, tasks/adapters.py) join the
+    training pool as they are, after the generated ones.
     ``heldout_families`` seeds give ``heldout_family_variants`` held-out tasks each and no
     training task; ``novel_names`` tasks come from trained templates (generate/heldout.py).
     """
@@ -193,6 +195,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
                 else:
                     seen.add(_key(task))
                     result.tasks.append(task)
+    result.tasks.extend(adapter_tasks)
+    # The training pool is complete: novel names are checked against all of its text.
     if novel_names and seed_tasks:
         trained = [s for s in chosen if id(s) not in custom_ids and s.id not in held_out]
         result.heldout.extend(novel_name_tasks(trained, novel_names, seed, training_words(result.tasks), result.drops))

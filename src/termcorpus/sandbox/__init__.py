@@ -16,13 +16,17 @@ What the default ``bwrap`` backend isolates:
 * limits: RLIMIT_AS (memory per process), RLIMIT_NPROC (processes of the sandbox's uid),
   RLIMIT_FSIZE, open files, a size cap on the tmpfs mounts, a wall-clock timeout per command
   (the whole process tree of a timed-out command is killed), and output capped per command.
-  Where the machine delegates a cgroup v2 to us, a per-task cgroup also caps total memory and
-  pids (``Session.cgroup``; "no cgroup" otherwise).
+  A per-task cgroup also caps total memory and pids: a delegated cgroup v2 where the
+  machine has one, else a child of our own cgroup in the v1 memory/pids hierarchies (hybrid
+  hosts); ``Session.limits`` says which holds ("cgroup-v2", "cgroup-v1", "rlimit-only").
+* leftovers: every sandbox is registered in a state dir; the next sandbox start (or
+  ``termcorpus sandbox sweep``) undoes those of a runner that was SIGKILLed.
 
 What it does not isolate:
 
 * the kernel is shared: a kernel exploit escapes; there is no seccomp filter;
-* without a delegated cgroup, total memory of several processes is not capped (each one is),
+* without a usable cgroup ("rlimit-only"), total memory of several processes is not capped
+  (each one is),
   and CPU time is limited only by the per-command wall-clock timeout;
 * disk: /app lives in a host temp dir; only the per-file size is capped;
 * /usr of the host is readable (installed software, not data);
@@ -44,7 +48,7 @@ from termcorpus.sandbox.session import OutputCapture, Session, prepare_workdir, 
 
 __all__ = [
     "BACKENDS", "OutputCapture", "SandboxConfig", "Session", "open_session", "prepare_workdir",
-    "write_task_files", "check_backend",
+    "write_task_files", "check_backend", "limits_mechanism",
 ]
 
 
@@ -88,3 +92,12 @@ def check_backend(config: SandboxConfig) -> None:
         from termcorpus.sandbox.docker import check_docker
 
         check_docker()
+
+
+def limits_mechanism(config: SandboxConfig) -> str:
+    """What caps a task's total memory under ``config`` on this machine (see Session.limits)."""
+    if config.backend == "bwrap":
+        from termcorpus.sandbox.cgroup import mechanism
+
+        return mechanism()
+    return "docker-cgroup" if config.backend == "docker" else "rlimit-only"

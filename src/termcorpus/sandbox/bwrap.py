@@ -26,9 +26,11 @@ import time
 from pathlib import Path
 
 from termcorpus.errors import DataError, EnvironmentProblem
-from termcorpus.sandbox.cgroup import TaskCgroup, delegated_parent
+from termcorpus.sandbox import cgroup as cgroups
+from termcorpus.sandbox.cgroup import TaskCgroup
 from termcorpus.sandbox.procs import children, descendants, kill_pids, pids_of_uid
 from termcorpus.sandbox.session import Session, _readable
+from termcorpus.sandbox.sweep import Registration, register, start_time, sweep_once
 from termcorpus.sandbox.uids import UidLease, lease_uid
 
 SANDBOX_UID = 1000  # the uid (and gid) the task sees
@@ -133,6 +135,7 @@ class BwrapSession(Session):
     backend = "bwrap"
     _lease: UidLease | None = None
     _cg: TaskCgroup | None = None
+    _reg: Registration | None = None
     _outer: int | None = None
     _inner: int | None = None
     _shell: int | None = None
@@ -143,17 +146,22 @@ class BwrapSession(Session):
         self._fds: dict[str, int] = {}  # verifier_slot pipes: go_r/go_w, c2_r/c2_w
         self._as_root = os.geteuid() == 0
         self._tools = require_tools(self._as_root)
+        # Undo sandboxes of runners that died without close() (SIGKILL), then register this
+        # one before it holds anything, so a later sweep can undo it too (sandbox/sweep.py).
+        sweep_once()
+        self._reg = register([self.root])
         if self._as_root:
             self._check_traversable(self.app_dir)
             self._lease = lease_uid(os.getpid() % 1024)
             uid = self._lease.uid
+            self._reg.update(uid=uid)
             self._chown_tree(self.app_dir, uid)
             if self.logs_path is not None and not self._slot:
                 self._chown_tree(self.logs_path, uid)
         self._etc = etc_dir()
-        parent = delegated_parent() if self._as_root else None
-        if parent is not None:
-            self._cg = TaskCgroup(parent, self.config.memory_mb, self.config.max_procs)
+        if self._as_root:
+            self._cg = cgroups.create(self.config.memory_mb, self.config.max_procs,
+                                      note=lambda paths: self._reg.update(cgroups=[str(p) for p in paths]))
 
     @staticmethod
     def _check_traversable(path: Path) -> None:
@@ -180,6 +188,10 @@ class BwrapSession(Session):
     @property
     def cgroup(self) -> str:
         return str(self._cg.path) if self._cg is not None else "no cgroup"
+
+    @property
+    def limits(self) -> str:
+        return self._cg.mechanism if self._cg is not None else "rlimit-only"
 
     @property
     def host_uid(self) -> int:
@@ -340,6 +352,8 @@ class BwrapSession(Session):
     def _after_start(self) -> None:
         assert self._proc is not None
         self._outer = self._proc.pid
+        if self._reg is not None:
+            self._reg.update(pid=self._outer, pid_start=start_time(self._outer))
         # bwrap (outer, host pid ns) -> bwrap (pid 1 inside) -> bash (pid 2 inside)
         # [-> with verifier_slot, pid 2 is the supervisor and the agent's bash is its child]
         inner = children(self._outer)
@@ -392,3 +406,9 @@ class BwrapSession(Session):
         if self._cg is not None:
             self._cg.remove()
             self._cg = None
+
+    def close(self) -> None:
+        super().close()
+        if self._reg is not None:  # everything it recorded is gone now
+            self._reg.drop()
+            self._reg = None

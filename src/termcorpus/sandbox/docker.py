@@ -670,6 +670,8 @@ class DockerSession(Session):
             fh = tar.extractfile(member)
             return fh.read(max_bytes) if fh is not None else b""
 
+    limits = "docker-cgroup"  # the daemon sets the container's memory.max / pids.max
+
     @property
     def cgroup(self) -> str:
         cid = self._container.id[:12] if self._container is not None else "-"

@@ -249,6 +249,13 @@ class Session:
         return "no cgroup"
 
     @property
+    def limits(self) -> str:
+        """What caps the task's total memory and processes: "cgroup-v2", "cgroup-v1" (a
+        per-task cgroup of ours), "docker-cgroup" (the container's), or "rlimit-only"
+        (per-process rlimits only; see sandbox/cgroup.py)."""
+        return "rlimit-only"
+
+    @property
     def cwd(self) -> str:
         """The shell's working directory after the last command (inside the sandbox)."""
         return self._cwd

@@ -3,7 +3,9 @@
 RLIMIT_NPROC counts processes per real uid, and is not enforced for root. Giving every live
 sandbox a host uid that nothing else uses makes the limit hold per sandbox, and lets parallel
 workers never count each other's processes. Slots are claimed with ``flock`` on a lock file,
-so they are freed even if a worker dies.
+so they are freed even if a worker dies (the kernel drops a dead process's locks); what such a
+worker's sandbox left running under the uid is killed by the sweep (sandbox/sweep.py), and
+until then ``lease_uid`` skips the uid.
 """
 
 from __future__ import annotations
@@ -61,3 +63,18 @@ def lease_uid(start: int = 0) -> UidLease:
             continue
         return UidLease(uid, fd)
     raise EnvironmentProblem(f"no free sandbox uid in {UID_BASE}..{UID_BASE + UID_SLOTS - 1}")
+
+
+def is_leased(uid: int) -> bool:
+    """True while some live process holds the lease of ``uid`` (a probe: takes nothing)."""
+    path = _lock_dir() / f"{uid}.lock"
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the probe's own lock
+    return False

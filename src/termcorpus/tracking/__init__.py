@@ -25,8 +25,51 @@ CORPUS_DATASET_NAME = "terminal-corpus"
 META_FILE = "termcorpus.json"
 
 
+def project_root(cwd: str | Path | None = None) -> Path:
+    """The repository root, also from inside DVC's temporary experiment workspaces.
+
+    ``dvc exp run --temp`` and queued experiments run each stage in a copy of the repository under
+    ``<root>/.dvc/tmp/exps/``; DVC passes the original root to the stage as ``DVC_ROOT`` (set by
+    dvc/repo/experiments/queue/base.py; plain ``dvc repro`` sets it to the repository itself).
+    Outside DVC: the nearest parent holding ``.dvc`` (else ``.git``), below any ``.dvc/tmp/exps``.
+    """
+    env = os.environ.get("DVC_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(cwd or Path.cwd()).resolve()
+    marker = f"{os.sep}.dvc{os.sep}tmp{os.sep}exps{os.sep}"
+    text = str(here) + os.sep
+    if marker in text:
+        return Path(text.split(marker, 1)[0])
+    for p in (here, *here.parents):
+        if (p / ".dvc").is_dir() or (p / ".git").exists():
+            return p
+    return here
+
+
+def resolve_uri(uri: str, root: Path | None = None) -> str:
+    """A relative local store (``sqlite:///mlflow.db``, ``mlruns``, ``file:mlruns``) made absolute under ``root``."""
+    root = Path(root) if root is not None else project_root()
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        rel = uri[len("sqlite:///"):]
+        if rel and rel != ":memory:":
+            return "sqlite:///" + str(root / rel)
+        return uri
+    if "://" not in uri and not uri.startswith("file:") and ":" not in uri.split("/", 1)[0]:
+        return str(root / uri) if not Path(uri).is_absolute() else uri
+    if uri.startswith("file:") and not uri.startswith("file:/"):
+        return (root / uri[len("file:"):]).as_uri()
+    return uri
+
+
 def tracking_uri(tracking: TrackingParams) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or tracking.tracking_uri
+    """The store every stage logs to: relative paths resolve against the repository root."""
+    return resolve_uri(os.environ.get("MLFLOW_TRACKING_URI") or tracking.tracking_uri)
+
+
+def artifact_root() -> str:
+    """Where a new experiment keeps its artifacts: ``<root>/mlartifacts`` (never a temp workspace)."""
+    return (project_root() / "mlartifacts").as_uri()
 
 
 def _probe_server(uri: str) -> None:
@@ -60,6 +103,13 @@ def _mlflow(tracking: TrackingParams):
     uri = tracking_uri(tracking)
     mlflow.set_tracking_uri(uri)
     try:
+        # Created with an absolute artifact location: MLflow's default (./mlruns of the current
+        # directory) would put a queued experiment's artifacts into DVC's temp workspace.
+        if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(tracking.experiment) is None:
+            try:
+                mlflow.create_experiment(tracking.experiment, artifact_location=f"{artifact_root()}/{tracking.experiment}")
+            except Exception:  # created meanwhile by a parallel stage: set_experiment finds it
+                pass
         mlflow.set_experiment(tracking.experiment)
     except Exception as e:  # MlflowException, connection errors: all mean "store unusable"
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -103,7 +153,7 @@ def corpus_dataset(corpus_dir: Path, digest: str, counts: dict[str, Any] | None 
     for col in df.columns:  # lists are not MLflow schema types: store them as JSON text
         if df[col].map(lambda v: isinstance(v, (list, dict)) or hasattr(v, "tolist")).any():
             df[col] = df[col].map(lambda v: json.dumps(v.tolist() if hasattr(v, "tolist") else v))
-    repo = Path(".").resolve()
+    repo = project_root()  # the repository, also from a DVC temp workspace
     source = CodeDatasetSource(
         {
             "repo": str(repo),
@@ -228,34 +278,75 @@ def log_training_run(
         for step, loss in loss_curve:
             mlflow.log_metric("train_loss", float(loss), step=int(step))
         mlflow.log_metrics({_metric_key(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
-        mlflow.log_artifacts(str(model_dir), artifact_path="checkpoint")
         run_id = run.info.run_id
-        artifact_uri = run.info.artifact_uri
-    out = {"run_id": run_id, "model_version": "", "registered_model": ""}
-    if not register:
-        return out
-    name = tracking.registered_model
-    try:
-        client.get_registered_model(name)
-    except Exception:
-        client.create_registered_model(
-            name, description="Terminal agent trained on the Terminal-Corpus (termcorpus)."
-        )
-    version_tags = {
-        "corpus_digest": corpus_digest,
-        "task_digest": lineage.get("task_set_digest", ""),
-        "seeds_digest": lineage.get("seeds_digest", ""),
-        "git_rev": rev,
-        "params": json.dumps(param_dict, sort_keys=True),
-        **({"parent_version": parent_version} if parent_version else {}),
-    }
-    mv = client.create_model_version(
-        name, source=f"{artifact_uri}/checkpoint", run_id=run_id, tags=version_tags,
-        description=f"trained on corpus {corpus_digest}",
-    )
-    client.set_registered_model_alias(name, "candidate", mv.version)
-    out.update(model_version=str(mv.version), registered_model=name)
+        out = {"run_id": run_id, "model_version": "", "registered_model": ""}
+        if register:
+            # The version is created first (its source is the run's `model` folder, filled just
+            # below), so the checkpoint can record its own run and version before it is copied:
+            # the registry's copy is then byte-identical to the DVC-tracked directory.
+            name = tracking.registered_model
+            try:
+                client.get_registered_model(name)
+            except Exception:
+                client.create_registered_model(
+                    name, description="Terminal agent trained on the Terminal-Corpus (termcorpus)."
+                )
+            version_tags = {
+                "corpus_digest": corpus_digest,
+                "task_digest": lineage.get("task_set_digest", ""),
+                "seeds_digest": lineage.get("seeds_digest", ""),
+                "git_rev": rev,
+                "params": json.dumps(param_dict, sort_keys=True),
+                **({"parent_version": parent_version} if parent_version else {}),
+            }
+            mv = client.create_model_version(
+                name, source=f"{run.info.artifact_uri}/{MODEL_ARTIFACT}", run_id=run_id, tags=version_tags,
+                description=f"trained on corpus {corpus_digest}",
+            )
+            out.update(model_version=str(mv.version), registered_model=name)
+        record_in_checkpoint(model_dir, out)
+        _log_pyfunc(mlflow, Path(model_dir))
+    if out["model_version"]:
+        client.set_registered_model_alias(out["registered_model"], "candidate", out["model_version"])
     return out
+
+
+MODEL_ARTIFACT = "model"  # the run's MLflow model folder; the checkpoint is its artifacts/checkpoint
+
+
+def record_in_checkpoint(model_dir: Path, info: dict[str, str]) -> None:
+    """Add run_id / model_version / registered_model to the checkpoint's termcorpus.json.
+
+    Same bytes as ``train.loop.update_meta`` with the same keys (sorted JSON), so a later
+    update_meta with this info changes nothing.
+    """
+    from termcorpus.records import write_json
+
+    path = Path(model_dir) / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    meta.update({k: str(v) for k, v in sorted(info.items())})
+    write_json(path, meta)
+
+
+def _serving_config() -> tuple[str, int]:
+    """prompt_style (execute) and max_new_tokens (evaluate) from params.yaml; defaults without one."""
+    from termcorpus.params import load_section
+
+    try:
+        return load_section("execute", "params.yaml").prompt_style, load_section("evaluate", "params.yaml").max_new_tokens
+    except Exception:  # no params.yaml here (library use): the documented defaults
+        return "compact", 320
+
+
+def _log_pyfunc(mlflow, model_dir: Path) -> None:
+    import tempfile
+
+    from termcorpus.tracking.pyfunc import save_pyfunc
+
+    style, max_new = _serving_config()
+    with tempfile.TemporaryDirectory(prefix="termcorpus-mlmodel-") as tmp:
+        save_pyfunc(Path(tmp) / MODEL_ARTIFACT, model_dir, prompt_style=style, max_new_tokens=max_new)
+        mlflow.log_artifacts(str(Path(tmp) / MODEL_ARTIFACT), artifact_path=MODEL_ARTIFACT)
 
 
 def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: TrackingParams) -> dict[str, str]:

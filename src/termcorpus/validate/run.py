@@ -245,7 +245,8 @@ def failure_message(metrics: dict[str, Any]) -> str:
 
 
 def validate_trajectories(
-    *, trajectories: Path, taxonomy: Path, suite: Path, params: ValidateParams, docs_dir: Path, out: Path | None = None
+    *, trajectories: Path, taxonomy: Path, suite: Path, params: ValidateParams, docs_dir: Path, out: Path | None = None,
+    detail: Path | None = None,
 ) -> dict[str, Any]:
     """Validate, write the HTML report (and ``out`` metrics); raise DataError when the suite fails.
 
@@ -256,7 +257,10 @@ def validate_trajectories(
     docs_dir.mkdir(parents=True, exist_ok=True)
     (docs_dir / "index.html").write_text(render_report(metrics, source=str(trajectories)), encoding="utf-8", newline="\n")
     if out is not None:
-        write_json(out, metrics)
+        # ``out`` gets the headline (metrics/validation.json), ``detail`` every expectation's result.
+        from termcorpus.tracking.metrics import write_stage_metrics
+
+        write_stage_metrics("validate", metrics, out, detail)
     if not metrics["success"]:
         raise DataError(failure_message(metrics), where=str(trajectories))
     return metrics
