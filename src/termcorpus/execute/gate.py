@@ -61,7 +61,9 @@ REASONS: tuple[str, ...] = ("oracle_failed", "null_passed") + tuple(
 # Where the probe session keeps the pristine copy of /app (the sandbox's private /tmp).
 _ORIG = "/tmp/.termcorpus-gate-orig"
 _PROBE_TURNS = 2  # every probe is done by its second turn
-_TEST_ENV = "env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/home/agent LANG=C.UTF-8"
+# the environment bwrap gives the real verifier's fresh shell (sandbox/bwrap.py)
+_TEST_ENV = ("env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/home/agent USER=agent "
+             "LANG=C.UTF-8 TERM=dumb")
 
 
 @dataclass(frozen=True)
