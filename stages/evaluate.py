@@ -22,13 +22,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path, required=True, help="Checkpoint directory (save_pretrained + termcorpus.json).")
     ap.add_argument("--corpus", type=Path, required=True, help="Corpus dataset directory (train/validation split by family).")
     ap.add_argument("--tasks", type=Path, required=True, help="Task directory holding tasks.jsonl and heldout.jsonl.")
-    ap.add_argument("--metrics", type=Path, required=True, help="Metrics JSON to write.")
+    ap.add_argument("--gate", type=Path, default=None,
+                    help="Skip the held-out tasks this gate.jsonl (from execute) did not keep.")
+    ap.add_argument("--metrics", type=Path, required=True, help="Metrics JSON to write (success and trace match per set).")
+    ap.add_argument("--detail", type=Path, default=None,
+                    help="Write per set / domain / number of steps / skill detail and the set sizes here (JSON).")
     ap.add_argument("--plots", type=Path, required=True, help="Per-domain success CSV to write.")
     ap.add_argument("--success-plot", type=Path, required=True, help="Success-rate bar plot PNG to write.")
     ap.add_argument("--params", type=Path, default=Path("params.yaml"), help="Params file.")
     args = ap.parse_args(argv)
 
-    from termcorpus.evaluate import evaluate_model, write_plot_csv, write_success_plot
+    from termcorpus.evaluate import AGENTS, evaluate_model, write_plot_csv, write_success_plot
+    from termcorpus.evaluate.metrics import split_detail
     from termcorpus.params import load_section
     from termcorpus.records import write_json
     from termcorpus.sandbox import SandboxConfig
@@ -45,8 +50,13 @@ def main(argv: list[str] | None = None) -> None:
         params=params,
         sandbox=SandboxConfig.from_params(execute),
         prompt_style=execute.prompt_style,
+        gate_path=args.gate,
     )
-    write_json(args.metrics, metrics)
+    elapsed = metrics.pop("elapsed_sec", None)  # wall clock: console and MLflow only
+    headline, detail = split_detail(metrics, AGENTS)
+    write_json(args.metrics, headline)
+    if args.detail is not None:
+        write_json(args.detail, detail)
     write_plot_csv(args.plots, metrics)
     write_success_plot(args.success_plot, metrics)
     log_evaluation(model_dir=args.model, metrics=metrics, tracking=tracking)
@@ -57,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
             for s, m in metrics.get(agent, {}).items() if "success_rate" in m
         )
         print(f"{agent}: {line}", file=sys.stderr)
+    print(f"evaluate: {elapsed} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     python stages/generate.py --seeds data/seeds.jsonl --taxonomy data/taxonomy.json \
         --out data/tasks --metrics metrics/generate.json
 
-Writes ``OUT/tasks.jsonl`` (training pool) and ``OUT/heldout.jsonl`` (held-out variants).
+Writes ``OUT/tasks.jsonl`` (training pool) and ``OUT/heldout.jsonl`` (the held-out evaluation
+sets, each task labelled with its ``eval_set``: generate/heldout.py).
 """
 
 from __future__ import annotations
@@ -42,43 +43,30 @@ def main() -> None:
         heldout_compositions=p.heldout_compositions, heldout_novel_pairs=p.heldout_novel_pairs,
         reserved_pair_pct=p.reserved_pair_pct,
         adapter_tasks=read_jsonl(args.adapter_tasks, Task) if args.adapter_tasks else (),
+        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
+        novel_names=p.novel_names,
     )
     elapsed = time.perf_counter() - start
-    gate_metrics: dict[str, object] = {"enabled": False}
-    if p.gate:
-        # Validity gate in the bwrap sandbox: the oracle must pass, the null and shortcut agents
-        # must fail; failing tasks are dropped and counted by reason (generate/gate.py).
-        from termcorpus.generate.gate import gate_generated
-        from termcorpus.sandbox import SandboxConfig
-
-        gate_start = time.perf_counter()
-        gate_metrics = gate_generated(
-            result, SandboxConfig(backend="bwrap", timeout_sec=p.gate_timeout_sec, memory_mb=p.gate_memory_mb),
-            workers=p.gate_workers, sample_per_family=p.gate_sample_per_family, seed=p.seed,
-        )
-        gate_elapsed = time.perf_counter() - gate_start
-        print(f"gate: checked {gate_metrics['n_checked']} tasks, dropped {gate_metrics['n_dropped']} "
-              f"({int(gate_metrics['n_checked']) / max(gate_elapsed, 1e-9):.2f} tasks/s)", file=sys.stderr)
     if p.llm_base_url and p.llm_tasks:
-        # LLM synthesis (optional): new tasks over the selected seeds. Each one is untrusted and
-        # unlike its neighbours, so synthesize_tasks gates every one in full (never sampled).
+        # LLM synthesis (optional): new tasks over the selected seeds; like every task they meet
+        # the validity gate in the execute stage (execute/gate.py).
+        from termcorpus.agents.openai_agent import OpenAIChatAgent
         from termcorpus.generate.llm import synthesize_tasks
         from termcorpus.generate.pipeline import select_seeds
-        from termcorpus.sandbox import SandboxConfig
 
+        client = OpenAIChatAgent(base_url=p.llm_base_url, model=p.llm_model, api_key_env=p.llm_api_key_env,
+                                 temperature=p.llm_temperature, max_tokens=p.llm_max_tokens, name="synthesis",
+                                 role="synthesis")
         llm_tasks, llm_drops = synthesize_tasks(
-            select_seeds(seeds, domains=p.domains, max_seeds=p.max_seeds), base_url=p.llm_base_url,
-            model=p.llm_model, n=p.llm_tasks, seed=p.seed, api_key_env=p.llm_api_key_env,
-            temperature=p.llm_temperature, max_tokens=p.llm_max_tokens, existing=result.tasks + result.heldout,
-            sandbox=SandboxConfig(backend="bwrap", timeout_sec=p.gate_timeout_sec, memory_mb=p.gate_memory_mb),
-            workers=p.gate_workers,
+            select_seeds(seeds, domains=p.domains, max_seeds=p.max_seeds), client=client, n=p.llm_tasks,
+            seed=p.seed, existing=result.tasks + result.heldout,
         )
         result.tasks.extend(llm_tasks)
         result.drops.update({f"llm_{reason}": k for reason, k in llm_drops.items()})
     out = Path(args.out)
     write_jsonl(out / "tasks.jsonl", result.tasks)
     write_jsonl(out / "heldout.jsonl", result.heldout)
-    write_json(args.metrics, {**result.metrics(), "gate": gate_metrics})
+    write_json(args.metrics, result.metrics())
     if args.detail:
         write_json(args.detail, result.detail())
     # the rate goes to the console only: metrics files hold no wall-clock numbers

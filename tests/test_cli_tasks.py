@@ -72,8 +72,9 @@ def test_check_prints_a_table_and_fails_on_a_weak_task(tasks_file):
     r = CliRunner().invoke(tasks_group, ["check", str(tasks_file), "--workers", "1"])
     assert r.exit_code == 1, r.output
     lines = r.output.splitlines()
-    assert lines[0].split() == ["task", "oracle", "null", "empty_files", "copy_values", "exit_early", "verdict"]
-    assert lines[1].split() == ["count-0", "pass", "fail", "fail", "fail", "fail", "ok"]
+    assert lines[0].split() == ["task", "oracle", "null", "empty_files", "make_dirs", "copy_values", "exit_early",
+                                 "verdict"]
+    assert lines[1].split() == ["count-0", "pass", "fail", "fail", "fail", "fail", "fail", "ok"]
     assert lines[3].split()[:3] == ["count-2", "pass", "fail"]
     assert lines[3].split()[3] == "pass" and "DROP shortcut_passed:empty_files" in lines[3]
     assert lines[-1].startswith("2/3 task(s) pass the gate (oracle passes 3, null fails 3")

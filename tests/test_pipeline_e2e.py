@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 TINY = {
-    "generate": {"n_variants": 3, "n_heldout_variants": 1, "max_seeds": 14, "gate_sample_per_family": 1},
+    "generate": {"n_variants": 3, "n_heldout_variants": 1, "max_seeds": 14, "heldout_families": 2,
+                 "heldout_family_variants": 2, "novel_names": 4},
     "execute": {"workers": 2},
     "balance": {"val_fraction": 0.25},
     "train": {"max_steps": 12, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1,
@@ -101,7 +102,7 @@ def test_every_stage_ran_and_wrote_its_outs(pipeline):
                 "data/trajectories/trajectories.jsonl", "metrics/validation.json", "data/corpus",
                 "models/terminal-agent/config.json", "metrics/train.json", "plots/train_loss.csv",
                 "metrics/eval.json", "plots/eval_by_domain.csv", "metrics/curation.json", "metrics/execute.json",
-                "metrics/generate.json"):
+                "metrics/generate.json", "data/trajectories/gate.jsonl", "reports/eval_detail.json"):
         assert (repo / out).exists(), out
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
     assert set(lock["stages"]) == set(STAGES)
@@ -127,11 +128,12 @@ def test_trajectories_pass_and_corpus_is_a_chat_dataset(pipeline):
 def test_eval_reports_base_and_finetuned(pipeline):
     repo, _, _ = pipeline
     ev = json.loads((repo / "metrics/eval.json").read_text())
+    detail = json.loads((repo / "reports/eval_detail.json").read_text())
     for agent in ("base", "finetuned"):
-        for split in ("heldout_variants", "heldout_families"):
+        for split in ("heldout_variants", "heldout_families", "novel_names"):
             m = ev[agent][split]
-            assert 0.0 <= m["success_rate"] <= 1.0
-            assert "by_domain" in m
+            assert 0.0 <= m["success_rate"] <= 1.0 and "trace_match" in m
+            assert "by_domain" not in m and "by_domain" in detail[agent][split] and "by_steps" in detail[agent][split]
 
 
 @pytest.mark.slow

@@ -154,7 +154,7 @@ def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory
     SOURCES are task JSONL files, task directories, or folders of task directories. Exits 1
     when any task fails the gate.
     """
-    from termcorpus.generate.gate import GATE_AGENTS, run_gate
+    from termcorpus.execute.gate import GATE_AGENTS, run_gate
     from termcorpus.sandbox import SandboxConfig
 
     notes: list[str] = []

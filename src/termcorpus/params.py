@@ -75,11 +75,12 @@ class GenerateParams:
     max_skills: int = p(5, "Most skills composed into one skill-based task.", min=1, max=10)
     domains: list = p([], "Restrict generation to these domains (empty: all).", choices=list(DOMAINS))
     max_seeds: int = p(0, "Use only N seeds, taken round-robin over the domains (0: all); for quick runs.", min=0)
-    gate: bool = p(True, "Keep only tasks the oracle solves and the null and shortcut agents fail (runs in bwrap).")
-    gate_workers: int = p(2, "Parallel worker processes of the validity gate.", min=1, max=256)
-    gate_timeout_sec: float = p(20.0, "Per-command time limit of the gate's sandbox in seconds.", min=0.1, max=3600)
-    gate_memory_mb: int = p(1024, "Per-process memory limit of the gate's sandbox in MiB.", min=32, max=65536)
-    gate_sample_per_family: int = p(2, "Training variants gated per family (0: all); a failing family is then gated in full. Held-out tasks are always gated in full.", min=0)
+    heldout_families: int = p(12, "Seed families held out whole for the heldout_families set (chosen by a stable hash "
+                                   "of the seed, round-robin over domains); none of their variants is in tasks.jsonl.", min=0)
+    heldout_family_variants: int = p(6, "Variants generated per held-out family.", min=1, max=1000)
+    novel_names: int = p(80, "Tasks of the novel_names set: variants of trained templates whose every name slot is a "
+                             "made-up word no part of which occurs in any training text (evaluate keeps those whose family is in "
+                             "the corpus train split, ~85% of them).", min=0)
     seed_tasks: bool = p(True, "Put seed-based variants in the training pool (false + skill_tasks > 0: a skill-only "
                               "corpus; held-out variants are still made).")
     custom_skills: bool = p(True, "Render the task template of every custom skill (a skill file entry with "
@@ -105,6 +106,9 @@ class ExecuteParams:
     verify_in_place: bool = p(True, "bwrap: run the verifier in the agent's own sandbox once every agent process is "
                                     "stopped (as Harbor does in the agent's container); false: a new sandbox over the same /app.")
     prompt_style: str = p("compact", "Prompt of the first user message.", choices=["compact", "terminus2"])
+    gate: bool = p(True, "Validity gate on every training and held-out task, in the configured sandbox: the oracle "
+                         "passes, the null and shortcut agents fail. Failing training tasks leave the trajectories; "
+                         "failing held-out tasks are recorded in gate.jsonl and skipped by evaluate.")
     executor: str = p("local", "Where episodes run: 'local' (process pool of `workers`) or 'ray' (a Ray cluster; "
                                "same bytes).", choices=["local", "ray"])
     ray_address: str = p("", "Ray cluster to use with executor 'ray' ('ray://head:10001', 'auto'); empty: start a "

@@ -33,6 +33,8 @@ DOMAINS: tuple[str, ...] = (
 # Canary written into every generated test and solution, so that validation can prove that no
 # evaluation task leaked into training data (see curate/decontaminate).
 CANARY = "termcorpus-canary-7f3c2a91"
+# The held-out evaluation sets generate writes (``Task.eval_set``; generate/heldout.py builds them).
+HELDOUT_SETS: tuple[str, ...] = ("heldout_variants", "heldout_compositions", "heldout_families", "novel_names")
 
 
 class _Record(BaseModel):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from termcorpus.evaluate.metrics import EpisodeResult, domain_rows, reference_trace, summarize, trace_match, turn_matches
+from termcorpus.evaluate.metrics import (
+    EpisodeResult,
+    domain_rows,
+    n_steps,
+    reference_trace,
+    split_detail,
+    summarize,
+    trace_match,
+    turn_matches,
+)
 from termcorpus.records import Action, Command, Lineage, Trajectory, Turn
 
 
@@ -100,9 +109,11 @@ def test_summary_rates_and_domain_table(task_factory):
     assert m["turn_match_rate"] == round(2 / 7, 4)  # t1: 2 of 2, t2: 0 of 2, t3: 0 of 3
     assert m["mean_turns"] == round(7 / 3, 4)
     assert m["context_ended"] == 1
-    assert m["by_domain"] == {"file_operations": {"n": 1, "success_rate": 1.0},
-                              "security": {"n": 2, "success_rate": 0.0}}
+    assert m["by_domain"] == {"file_operations": {"n": 1, "success_rate": 1.0, "trace_match": 1.0},
+                              "security": {"n": 2, "success_rate": 0.0, "trace_match": 0.0}}
     assert list(m["by_domain"]) == sorted(m["by_domain"])
+    # steps: the solution's commands (one each here)
+    assert m["by_steps"] == {"1": {"n": 3, "success_rate": round(1 / 3, 4), "trace_match": round(1 / 3, 4)}}
 
 
 def test_empty_set_reports_only_its_size():
@@ -133,9 +144,9 @@ def test_trials_give_mean_stderr_and_per_task_tables(task_factory):
     assert (m["n"], m["trials"], m["success_by_trial"]) == (2, 3, [0.5, 0.0, 1.0])
     assert m["success_rate"] == 0.5
     assert m["success_stderr"] == round((0.25 / 3) ** 0.5, 4)  # sample sd 0.5 over sqrt(3)
-    assert m["by_skill"] == {"file_moving": {"n": 1, "success_rate": round(2 / 3, 4)},
-                             "text_search": {"n": 2, "success_rate": 0.5}}
-    assert m["by_domain"]["security"] == {"n": 1, "success_rate": round(1 / 3, 4)}
+    assert m["by_skill"] == {"file_moving": {"n": 1, "success_rate": round(2 / 3, 4), "trace_match": 0.0},
+                             "text_search": {"n": 2, "success_rate": 0.5, "trace_match": 0.0}}
+    assert m["by_domain"]["security"] == {"n": 1, "success_rate": round(1 / 3, 4), "trace_match": 0.0}
 
 
 def test_one_sampled_trial_has_unknown_stderr_and_greedy_has_none(task_factory):
@@ -147,3 +158,23 @@ def test_one_sampled_trial_has_unknown_stderr_and_greedy_has_none(task_factory):
     assert "success_by_trial" not in greedy
     with pytest.raises(ValueError, match="2 trials"):
         summarize([t], res, trials=2)
+
+
+def test_steps_are_composed_blocks_or_solution_commands(task_factory):
+    seed_task = task_factory("a1", "fa", solution=["mkdir o", "cp a o/", "ls o"], skills=["x", "y"])
+    composed = seed_task.model_copy(update={"source": "skill", "skills": ["x", "y", "z", "w"]})
+    custom = seed_task.model_copy(update={"source": "skill", "skills": ["x"]})
+    assert (n_steps(seed_task), n_steps(composed), n_steps(custom)) == (3, 4, 3)
+
+
+def test_headline_keeps_success_and_trace_match_per_set_and_the_rest_goes_to_detail():
+    cell = {"n": 2, "trials": 1, "success_rate": 0.5, "success_stderr": 0.0, "trace_match": 0.5,
+            "valid_json_rate": 1.0, "by_domain": {"security": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}},
+            "by_steps": {"3": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}}, "by_skill": {}}
+    metrics = {"finetuned": {"novel_names": cell, "extra": {"n": 0}}, "sets": {"novel_names": {"n_tasks": 2}},
+               "models": {"finetuned": "m/1"}}
+    headline, detail = split_detail(metrics, ["finetuned", "base"])
+    assert headline == {"finetuned": {"novel_names": {"n": 2, "success_rate": 0.5, "success_stderr": 0.0,
+                                                      "trace_match": 0.5}, "extra": {"n": 0}}}
+    assert detail["finetuned"]["novel_names"]["by_steps"] == cell["by_steps"]
+    assert detail["sets"] == metrics["sets"] and detail["models"] == metrics["models"]

@@ -62,11 +62,13 @@ def eval_inputs(tmp_path_factory, task_factory, corpus_factory):
     words = ["alpha", "beta", "gamma", "delta"]
     tasks = [task_factory(f"{f}-{i}", f, domain=d, word=words[i], skills=[f"skill_{f}"])
              for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
-    heldout = [task_factory(f"{f}-h{i}", f, domain=d, word=words[i + 2], skills=[f"skill_{f}"])
+    heldout = [task_factory(f"{f}-h{i}", f, domain=d, word=words[i + 2], skills=[f"skill_{f}"]).model_copy(
+                   update={"eval_set": "heldout_families" if f == "fc" else "heldout_variants"})
                for f, d in [("fa", "file_operations"), ("fb", "security"), ("fc", "debugging")] for i in range(2)]
+    heldout += [task_factory(f"fa-n{i}", "fa", word=w, skills=["skill_fa"]).model_copy(update={"eval_set": "novel_names"})
+                for i, w in enumerate(["zatovimu", "kelopavu"])]
     write_jsonl(root / "tasks" / "tasks.jsonl", tasks)
     write_jsonl(root / "tasks" / "heldout.jsonl", heldout)
-    # training saw "gamma" (so fa-h0 / fb-h0 are not unseen-name tasks) but never "delta"
     corpus_factory(root / "corpus", ["fa", "fb"], ["fc"], train_texts=["echo gamma > /app/out.txt", "ls"])
     export_harbor(task_factory("ext-0", "ext", word="omega"), root / "extra" / "ext-0")
     return root
@@ -95,25 +97,29 @@ def test_evaluate_model_reports_both_agents_on_every_set(tiny_checkpoint, eval_i
     assert m["sets"]["extra_extra"]["n_tasks"] == 1 and m["sets"]["extra_extra"]["broken"] == 0
     assert m["finetuned"]["extra_extra"]["n"] == 1
     assert m["sets"]["heldout_variants"]["n_tasks"] == 3 and m["sets"]["heldout_variants"]["n_families"] == 2
-    assert m["sets"]["heldout_unseen_names"]["available_tasks"] == 2  # fa-h1, fb-h1 ("delta")
+    assert m["sets"]["novel_names"]["available_tasks"] == 2 and m["sets"]["heldout_compositions"]["n_tasks"] == 0
     assert m["sets"]["heldout_families"]["n_tasks"] == 2
     assert m["sets"]["extra"]["n_tasks"] == 1
     for agent in AGENTS:
         for s in EVAL_SETS:
             cell = m[agent][s]
+            if not m["sets"][s]["n_tasks"]:
+                assert cell == {"n": 0}
+                continue
             assert cell["n"] == m["sets"][s]["n_tasks"]
             assert cell["success_rate"] == 0.0 and cell["mean_turns"] == 2.0  # a random model passes nothing
             assert (cell["trials"], cell["success_stderr"]) == (1, 0.0)  # greedy: one run, no spread
             assert set(cell) >= {"mean_reward", "valid_json_rate", "trace_match", "turn_match_rate", "by_domain",
-                                 "by_skill"}
+                                 "by_skill", "by_steps"}
     assert set(m["finetuned"]["heldout_families"]["by_domain"]) == {"debugging"}
-    assert m["finetuned"]["heldout_families"]["by_skill"] == {"skill_fc": {"n": 2, "success_rate": 0.0}}
+    assert m["finetuned"]["heldout_families"]["by_skill"] == {"skill_fc": {"n": 2, "success_rate": 0.0,
+                                                                          "trace_match": 0.0}}
 
     n = write_plot_csv(tmp_path / "plots" / "eval.csv", m)
     lines = (tmp_path / "plots" / "eval.csv").read_text().splitlines()
     assert lines[0] == "domain,agent,set,success_rate" and len(lines) == n + 1
     assert "debugging,base,heldout_families,0.0" in lines
-    assert write_success_plot(tmp_path / "plots" / "eval.png", m) == list(EVAL_SETS)
+    assert write_success_plot(tmp_path / "plots" / "eval.png", m) == [s for s in EVAL_SETS if m["sets"][s]["n_tasks"]]
     assert (tmp_path / "plots" / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -16,7 +16,8 @@ from termcorpus.records import write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 CMD = ["stages/evaluate.py", "--model", "models/terminal-agent", "--corpus", "data/corpus", "--tasks", "data/tasks",
-       "--metrics", "metrics/eval.json", "--plots", "plots/eval_by_domain.csv", "--success-plot", "plots/eval_success.png"]
+       "--gate", "data/trajectories/gate.jsonl", "--metrics", "metrics/eval.json", "--detail", "reports/eval_detail.json",
+       "--plots", "plots/eval_by_domain.csv", "--success-plot", "plots/eval_success.png"]
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -34,7 +35,15 @@ def workdir(tmp_path, tiny_checkpoint, task_factory, corpus_factory):
     params["evaluate"].update(max_tasks=2, max_turns=2, max_new_tokens=8, batch_size=4)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     write_jsonl(tmp_path / "data/tasks/tasks.jsonl", [task_factory(f"{f}-0", f) for f in ("fa", "fv")])
-    write_jsonl(tmp_path / "data/tasks/heldout.jsonl", [task_factory(f"{f}-h0", f) for f in ("fa", "fv")])
+    write_jsonl(tmp_path / "data/tasks/heldout.jsonl", [
+        task_factory("fa-h0", "fa").model_copy(update={"eval_set": "heldout_variants"}),
+        task_factory("fv-h0", "fv").model_copy(update={"eval_set": "heldout_families"}),
+        task_factory("fa-n0", "fa", word="zatovimu").model_copy(update={"eval_set": "novel_names"}),
+        task_factory("fa-n1", "fa", word="kelopavu").model_copy(update={"eval_set": "novel_names"})])
+    # the execute stage's gate verdicts: one novel-names task failed it
+    (tmp_path / "data/trajectories").mkdir(parents=True)
+    (tmp_path / "data/trajectories/gate.jsonl").write_text(
+        '{"task_id": "fa-n1", "kept": false, "reason": "oracle_failed"}\n')
     corpus_factory(tmp_path / "data/corpus", ["fa"], ["fv"], train_texts=["echo hello > /app/out.txt"])
     return tmp_path
 
@@ -54,10 +63,16 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
         "domain,agent,set,success_rate",
         "file_operations,finetuned,heldout_variants,0.0",
         "file_operations,finetuned,heldout_families,0.0",
+        "file_operations,finetuned,novel_names,0.0",
         "file_operations,base,heldout_variants,0.0",
         "file_operations,base,heldout_families,0.0",
+        "file_operations,base,novel_names,0.0",
     ]
-    assert metrics["finetuned"]["heldout_unseen_names"] == {"n": 0}  # "hello" was in training
+    assert metrics["finetuned"]["novel_names"]["n"] == 1  # fa-n1 failed the gate: skipped
+    assert set(metrics["finetuned"]["novel_names"]) == {"n", "success_rate", "success_stderr", "trace_match"}
+    detail = json.loads((workdir / "reports/eval_detail.json").read_text())
+    assert detail["sets"]["novel_names"]["skipped_gate"] == 1
+    assert set(detail["finetuned"]["novel_names"]["by_steps"]) == {"1"}
     assert (workdir / "plots/eval_success.png").read_bytes()[:4] == b"\x89PNG"
     assert (workdir / "mlflow.db").exists()
     assert "finetuned: heldout_variants 0.0% of 1" in proc.stderr

@@ -48,7 +48,35 @@ def test_stage_writes_trajectories_and_metrics(tmp_path, tasks):
     assert trajs[0].lineage.seeds_digest and trajs[0].lineage.task_digest == tasks[0].digest()
     metrics = json.loads((tmp_path / "metrics/execute.json").read_text())
     assert metrics["n_tasks"] == 2 and metrics["pass_rate"] == 1.0
-    assert sorted(p.name for p in (tmp_path / "data/trajectories").iterdir()) == ["trajectories.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "data/trajectories").iterdir()) == ["gate.jsonl", "trajectories.jsonl"]
+    # the gate checked both (reusing the oracle trajectories) and kept both
+    assert metrics["gate"]["enabled"] and metrics["gate"]["train"]["n_kept"] == 2
+
+
+def test_stage_gates_training_and_heldout_tasks(tmp_path, tasks):
+    """A training task whose test checks nothing leaves the trajectories; a broken held-out task
+    is recorded in gate.jsonl (evaluate skips it)."""
+    (tmp_path / "params.yaml").write_text(PARAMS)
+    weak = tasks[1].model_copy(update={"tests": {"test.sh": "#!/bin/bash\nexit 0\n"}})
+    broken = tasks[2].model_copy(update={"id": "held-0", "solution": ["true"], "eval_set": "novel_names"})
+    write_jsonl(tmp_path / "data/tasks/tasks.jsonl", [tasks[0], weak])
+    write_jsonl(tmp_path / "data/tasks/heldout.jsonl", [broken])
+    (tmp_path / "data/seeds.jsonl").write_text('{"id": "seed"}\n')
+    proc = subprocess.run(
+        [sys.executable, str(STAGE), "--tasks", "data/tasks/tasks.jsonl", "--heldout", "data/tasks/heldout.jsonl",
+         "--seeds", "data/seeds.jsonl", "--out", "data/trajectories", "--metrics", "metrics/execute.json",
+         "--detail", "reports/execute_detail.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    trajs = read_jsonl(tmp_path / "data/trajectories/trajectories.jsonl", Trajectory)
+    assert [t.task_id for t in trajs] == [tasks[0].id]
+    head = json.loads((tmp_path / "metrics/execute.json").read_text())["gate"]
+    assert (head["train"]["n_dropped"], head["heldout"]["n_dropped"]) == (1, 1)
+    gate = json.loads((tmp_path / "reports/execute_detail.json").read_text())["gate"]
+    assert gate["oracle_reused"] and gate["train"]["drops_by_reason"]["null_passed"] == 1
+    assert gate["heldout"]["failed_by_set"] == {"novel_names": 1}
+    verdicts = [json.loads(line) for line in (tmp_path / "data/trajectories/gate.jsonl").read_text().splitlines()]
+    assert [(v["task_id"], v["kept"]) for v in verdicts] == [(tasks[0].id, True), (weak.id, False), ("held-0", False)]
 
 
 def test_stage_bad_task_line_is_one_line_error(tmp_path):

@@ -110,6 +110,7 @@ def test_generate_stage_writes_tasks_heldout_and_metrics(catalog, tmp_path):
     write_catalog(catalog, seeds_out=tmp_path / "data/seeds.jsonl", taxonomy_out=tmp_path / "data/taxonomy.json")
     (tmp_path / "params.yaml").write_text(
         "generate:\n  seed: 3\n  n_variants: 2\n  n_heldout_variants: 1\n  skill_tasks: 5\n  max_seeds: 10\n"
+        "  heldout_families: 2\n  heldout_family_variants: 2\n  novel_names: 3\n"
     )
     cmd = [sys.executable, str(REPO / "stages/generate.py"), "--seeds", "data/seeds.jsonl", "--taxonomy",
            "data/taxonomy.json", "--out", "data/tasks", "--metrics", "metrics/generate.json"]
@@ -121,9 +122,11 @@ def test_generate_stage_writes_tasks_heldout_and_metrics(catalog, tmp_path):
     assert outs[0] == outs[1]
     tasks = read_jsonl(tmp_path / "data/tasks/tasks.jsonl", Task)
     held = read_jsonl(tmp_path / "data/tasks/heldout.jsonl", Task)
-    assert len(tasks) == 10 * 2 + 5 and len(held) == 10
+    # 2 of the 10 seeds are held out whole (2 variants each); 3 novel-names tasks
+    assert len(tasks) == 8 * 2 + 5 and len(held) == 8 + 2 * 2 + 3
     m = json.loads((tmp_path / "metrics/generate.json").read_text())
-    assert m["tasks_by_source"] == {"seed": 20, "skill": 5}
+    assert m["tasks_by_source"] == {"seed": 16, "skill": 5}
+    assert m["heldout_by_set"] == {"heldout_families": 4, "heldout_variants": 8, "novel_names": 3}
 
 
 def test_generate_stage_reports_a_missing_input_in_one_line(tmp_path):

@@ -133,8 +133,15 @@ def test_candidate_task_names_the_drop_reason():
     assert reason == "" and task is not None
 
 
+def _client(base_url: str, model: str, **kw):  # type: ignore[no-untyped-def]
+    """The endpoint client the generate stage builds for synthesis."""
+    from termcorpus.agents.openai_agent import OpenAIChatAgent
+
+    return OpenAIChatAgent(base_url=base_url, model=model, api_key_env="", name="synthesis", role="synthesis", **kw)
+
+
 def test_zero_requests_contact_nobody():
-    assert synthesize_tasks([SEED], base_url="http://127.0.0.1:1/v1", model="m", n=0, seed=0) == ([], {})
+    assert synthesize_tasks([SEED], client=None, n=0, seed=0) == ([], {})
 
 
 @pytest.mark.integration
@@ -143,19 +150,23 @@ def test_unreachable_endpoint_is_an_environment_problem_not_a_drop():
 
     client = OpenAIChatAgent(base_url="http://127.0.0.1:1/v1", model="m", max_retries=0)
     with pytest.raises(EnvironmentProblem, match="endpoint .* unreachable after 1 attempts"):
-        synthesize_tasks([SEED], base_url="", model="", n=1, seed=0, sandbox=box(), client=client)
+        synthesize_tasks([SEED], n=1, seed=0, client=client)
 
 
 @pytest.mark.integration
-def test_gate_drops_are_counted_by_reason(openai_stub):
+def test_synthesized_tasks_meet_the_execute_gate(openai_stub):
     passes_anyway = {**ANSWER, "test_sh": "true"}  # a test that checks nothing
     wrong_solution = {**ANSWER, "instruction": "Count the lines of /app/a.txt into /app/n.txt.",
                       "solution": ["echo 5 > n.txt"]}
     script = [(200, {}, openai_stub.completion(json.dumps(a))) for a in (ANSWER, passes_anyway, wrong_solution)]
     with openai_stub(script) as srv:
-        kept, drops = synthesize_tasks([SEED], base_url=srv.base_url, model="m", n=3, seed=0, sandbox=box())
-    assert [t.id for t in kept] == ["llm-count_words-0000"]
-    assert dict(drops) == {"null_passed": 1, "oracle_failed": 1}
+        kept, drops = synthesize_tasks([SEED], client=_client(srv.base_url, "m"), n=3, seed=0)
+    assert len(kept) == 3 and not drops  # synthesis parses; the execute stage's gate judges
+    from termcorpus.execute.gate import run_gate
+
+    report = run_gate(kept, box(), 1)
+    assert [t.id for t in report.kept] == ["llm-count_words-0000"]
+    assert dict(report.drops_by_reason) == {"null_passed": 1, "oracle_failed": 1}
     assert [r["body"]["messages"] for r in srv.requests] == [
         [m.model_dump() for m in synthesis_messages(SEED, index=i, seed=0)] for i in range(3)]
 
@@ -165,8 +176,8 @@ def test_gate_drops_are_counted_by_reason(openai_stub):
 @pytest.mark.integration
 def test_synthesis_keeps_the_valid_task_and_counts_the_malformed_one(served_model):
     kept, drops = synthesize_tasks(
-        list(served_model.synth_sources), base_url=served_model.base_url, model=served_model.model,
-        n=2, seed=served_model.synth_seed, api_key_env="", sandbox=served_model.sandbox, max_tokens=400,
+        list(served_model.synth_sources), client=_client(served_model.base_url, served_model.model, max_tokens=400),
+        n=2, seed=served_model.synth_seed,
     )
     assert dict(drops) == {"unparseable": 1}
     assert len(kept) == 1
@@ -186,8 +197,8 @@ def test_synthesis_drops_a_task_it_already_has(served_model):
     known = build_task(parse_task_answer(served_model.synth_good_answer), good_source, index=0,
                        seed=served_model.synth_seed)
     kept, drops = synthesize_tasks(
-        [good_source], base_url=served_model.base_url, model=served_model.model, n=1,
-        seed=served_model.synth_seed, api_key_env="", sandbox=served_model.sandbox, existing=[known],
+        [good_source], client=_client(served_model.base_url, served_model.model), n=1,
+        seed=served_model.synth_seed, existing=[known],
     )
     assert kept == [] and dict(drops) == {"duplicate": 1}
 
@@ -210,7 +221,7 @@ def test_generate_stage_appends_synthesized_tasks(served_model, tmp_path):
     (tmp_path / "taxonomy.json").write_text(taxonomy.model_dump_json())
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["generate"].update(
-        seed=served_model.synth_seed, n_variants=1, n_heldout_variants=0, skill_tasks=0, gate_workers=1,
+        seed=served_model.synth_seed, n_variants=1, n_heldout_variants=0, skill_tasks=0,
         llm_base_url=served_model.base_url, llm_model=served_model.model, llm_tasks=1, llm_api_key_env="",
         llm_max_tokens=400,
     )

@@ -136,6 +136,11 @@ class DecontamIndex:
 
     def match(self, pieces: Iterable[str]) -> EvalItem | None:
         """The first evaluation item (in index order) whose instance the pieces contain, or None."""
+        found = self.matches(pieces)
+        return found[0] if found else None
+
+    def matches(self, pieces: Iterable[str]) -> list[EvalItem]:
+        """Every evaluation item whose instance the pieces contain, in index order."""
         covered: dict[tuple[int, int], set[str]] = {}
         for piece in pieces:
             tokens = piece.split()
@@ -147,10 +152,8 @@ class DecontamIndex:
                         continue
                     for idx, pno, carried in self.index.get(tuple(tokens[i : i + width]), ()):
                         covered.setdefault((idx, pno), set()).update(carried)
-        for unit in sorted(covered):
-            if covered[unit] >= self.need[unit]:
-                return self.items[unit[0]]
-        return None
+        hits = sorted({unit[0] for unit in covered if covered[unit] >= self.need[unit]})
+        return [self.items[i] for i in hits]
 
 
 class DecontamFilter(Filter):

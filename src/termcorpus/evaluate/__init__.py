@@ -1,7 +1,8 @@
 """Held-out evaluation: the fine-tuned agent against its untrained base, in the sandbox.
 
-Four sets (see ``sets``): new variants of trained families, those of them whose names training
-never saw, families never trained on, and user task dirs (``extra``). Two agents: ``finetuned`` (the checkpoint) and ``base`` (the same model before training). When the
+The sets (see ``sets``): new variants of trained templates, compositions of unseen skill
+sequences, families never trained on, trained templates with made-up names, and user task dirs
+(``extra``); a held-out task that failed the execute stage's validity gate is skipped. Two agents: ``finetuned`` (the checkpoint) and ``base`` (the same model before training). When the
 checkpoint was trained from scratch (``termcorpus.json`` ``base_model: "tiny"``) the base is a
 fresh initialisation from its config, seeded like training; when ``base_model`` names a
 checkpoint directory, the base is that checkpoint. Every episode runs in a real sandbox session
@@ -137,26 +138,28 @@ def evaluate_model(
     params: EvaluateParams,
     sandbox: Any,
     prompt_style: str,
+    gate_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluate both agents on both held-out sets; returns the ``metrics/eval.json`` content.
+    """Evaluate both agents on every held-out set; ``metrics.split_detail`` splits the result into
+    ``metrics/eval.json`` (headline) and ``reports/eval_detail.json``.
 
     Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
     mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended,
-    by_domain: {domain: {n, success_rate}}, by_skill: {skill: {n, success_rate}}}}},
-    "sets": {set: {available_tasks, available_families, n_tasks, n_families}} (``extra`` also
-    ``import_notes``),
+    by_domain / by_steps / by_skill: {key: {n, success_rate, trace_match}}}}},
+    "sets": {set: {available_tasks, available_families, n_tasks, n_families, skipped_gate,
+    not_trained}} (``extra``: ``import_notes`` instead of the skips),
     "models": {agent: name}, "elapsed_sec": float}``. Everything but ``elapsed_sec`` is the same
     for the same inputs and params.
     """
     with torch_threads(params.threads):
         return _evaluate(
             model_dir=Path(model_dir), corpus_dir=Path(corpus_dir), tasks_dir=Path(tasks_dir), params=params,
-            sandbox=sandbox, prompt_style=prompt_style,
+            sandbox=sandbox, prompt_style=prompt_style, gate_path=gate_path,
         )
 
 
 def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: EvaluateParams, sandbox: Any,
-              prompt_style: str) -> dict[str, Any]:
+              prompt_style: str, gate_path: Path | None = None) -> dict[str, Any]:
     from tqdm import tqdm
 
     from termcorpus.execute.episode import Episode
@@ -167,7 +170,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
     agents = build_agents(Path(model_dir), params)
     sets, info = select_eval_sets(
         tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed,
-        extra_tasks=params.extra_tasks,
+        extra_tasks=params.extra_tasks, gate_path=gate_path,
     )
     if params.extra_tasks:
         # One set per real-task folder, oracle/null-checked first: broken tasks are flagged in

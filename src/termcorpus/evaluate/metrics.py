@@ -74,7 +74,8 @@ def _rate(num: float, den: float) -> float:
 
 
 def _cells(counts: dict[str, list[int]], trials: int) -> dict[str, dict[str, float]]:
-    return {k: {"n": c[0] // trials, "success_rate": _rate(c[1], c[0])} for k, c in sorted(counts.items())}
+    return {k: {"n": c[0] // trials, "success_rate": _rate(c[1], c[0]), "trace_match": _rate(c[2], c[0])}
+            for k, c in sorted(counts.items())}
 
 
 def success_stats(rates: Sequence[float]) -> tuple[float, float]:
@@ -97,8 +98,9 @@ def summarize(
     success rate and ``success_stderr`` its standard error (``success_by_trial`` lists the trial
     rates when there are several). With one trial the stderr is 0.0 for greedy decoding (a rerun
     gives the same replies) and ``None`` when ``sampled`` (unknown: run more trials). Every other
-    rate pools all episodes; ``n`` counts tasks, ``context_ended`` episodes. ``by_domain`` and
-    ``by_skill`` give ``{n tasks, success_rate}``; a task counts once under each of its skills.
+    rate pools all episodes; ``n`` counts tasks, ``context_ended`` episodes. ``by_domain``,
+    ``by_skill`` and ``by_steps`` (:func:`n_steps`) give ``{n tasks, success_rate, trace_match}``;
+    a task counts once under each of its skills.
     An empty set reports only ``n: 0`` (no rates: there is nothing to divide by).
     """
     if trials < 1:
@@ -110,8 +112,9 @@ def summarize(
         return {"n": 0}
     reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = 0
     per_trial = [0] * trials
-    by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_steps: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for k, res in enumerate(results):
         task = tasks[k % n]
         tr = res.trajectory
@@ -119,16 +122,17 @@ def summarize(
         reward += tr.reward
         turns_total += len(tr.turns)
         parsed += sum(t.action is not None for t in tr.turns)
-        exact += trace_match(tr.turns, task.solution)
+        matched = trace_match(tr.turns, task.solution)
+        exact += matched
         h, d = turn_matches(tr.turns, task)
         turn_hits += h
         turn_den += d
         ctx += res.context_ended
-        by_domain[task.domain][0] += 1
-        by_domain[task.domain][1] += tr.passed
-        for skill in sorted(set(task.skills)):
-            by_skill[skill][0] += 1
-            by_skill[skill][1] += tr.passed
+        for cell in (by_domain[task.domain], by_steps[str(n_steps(task))],
+                     *(by_skill[skill] for skill in sorted(set(task.skills)))):
+            cell[0] += 1
+            cell[1] += tr.passed
+            cell[2] += matched
     episodes = n * trials
     mean, stderr = success_stats([p / n for p in per_trial])
     out: dict[str, object] = {
@@ -148,8 +152,39 @@ def summarize(
         "context_ended": ctx,
         "by_domain": _cells(by_domain, trials),
         "by_skill": _cells(by_skill, trials),
+        "by_steps": dict(sorted(_cells(by_steps, trials).items(), key=lambda kv: int(kv[0]))),
     })
     return out
+
+
+def n_steps(task: Task) -> int:
+    """A task's number of steps: the blocks a skill composition chains (one skill each), else its
+    reference solution's commands."""
+    if task.source == "skill" and len(task.skills) > 1:
+        return len(task.skills)
+    return len(task.solution)
+
+
+# What metrics/eval.json keeps of each (agent, set): the headline. The rest goes to
+# reports/eval_detail.json (split_detail).
+HEADLINE_KEYS = ("n", "success_rate", "success_stderr", "trace_match")
+DETAIL_TABLES = ("by_domain", "by_steps", "by_skill")
+
+
+def split_detail(metrics: dict[str, object], agents: Sequence[str]) -> tuple[dict[str, object], dict[str, object]]:
+    """``(headline, detail)`` of ``evaluate_model``'s metrics: the headline has success and trace
+    match per agent and set (and nothing that varies between identical runs, such as elapsed
+    time); the detail has everything per set, per domain, per number of steps and per skill,
+    plus the set sizes (``sets``) and the model names."""
+    headline: dict[str, object] = {}
+    detail: dict[str, object] = {k: metrics[k] for k in ("sets", "models") if k in metrics}
+    for agent in agents:
+        per_set = metrics.get(agent)
+        if not isinstance(per_set, dict):
+            continue
+        headline[agent] = {s: {k: m[k] for k in HEADLINE_KEYS if k in m} for s, m in per_set.items()}
+        detail[agent] = per_set
+    return headline, detail
 
 
 PLOT_COLUMNS = ("domain", "agent", "set", "success_rate")

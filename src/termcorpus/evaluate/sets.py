@@ -1,17 +1,21 @@
-"""The held-out evaluation sets, chosen by the corpus's family split, plus user task dirs.
+"""The held-out evaluation sets: read from generate's heldout.jsonl by ``Task.eval_set``, plus user task dirs.
 
-- ``heldout_variants``: tasks of ``tasks_dir/heldout.jsonl`` (fresh variants that generate kept
-  aside) whose family is in the corpus TRAIN split: the model trained on other variants of these
-  families, never on these tasks. Measures generalisation to new names and values.
-- ``heldout_unseen_names``: the ``heldout_variants`` candidates none of whose slot values
-  (``Task.slots``: the names and values put into the template) occurs anywhere in the text of a
-  TRAIN-split message. Measures copying names the model has never seen (``unseen_slot_tasks``
-  says what "occurs" means). Often small: its size is reported, not padded.
-- ``heldout_families``: tasks of ``tasks_dir/tasks.jsonl`` whose family is in the corpus
-  VALIDATION split: no variant of these families was trained on. Measures generalisation to new
-  templates / skill combinations.
+generate writes every held-out task with its set's name (generate/heldout.py says how each is
+built and what it guarantees):
+
+- ``heldout_variants``: new draws of trained templates (recall of a template);
+- ``heldout_compositions``: composed tasks whose ordered skill sequence training never saw;
+- ``heldout_families``: seed families never trained on (generate holds them out whole);
+- ``novel_names``: trained templates whose every name is made up and unseen in training;
 - ``extra``: Harbor / Terminal-Bench task directories named in ``evaluate.extra_tasks``,
   imported with ``tasks.interop.import_task_dir`` (empty when none are named).
+
+Two checks at evaluation time, each counted per set in ``info``: a task the execute stage's
+validity gate did not keep (``gate.jsonl``) is skipped (``skipped_gate``), and the sets built on
+trained templates (``heldout_variants``, ``novel_names``) keep only tasks whose family is in the
+corpus TRAIN split (``not_trained``: the template went to the validation split, or all its
+trajectories failed). The corpus's validation split stays what it is for: validation loss and
+champion selection; it no longer defines an evaluation set.
 
 Each set is sampled down to ``max_tasks`` deterministically: families in a seeded order, tasks
 taken round-robin across them, so a small sample still covers as many families as it can.
@@ -20,15 +24,17 @@ taken round-robin across them, so a small sample still covers as many families a
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from termcorpus.errors import ConfigError, DataError
+from termcorpus.records import HELDOUT_SETS as GENERATED_SETS
 from termcorpus.records import Task, read_jsonl
 
-EVAL_SETS: tuple[str, ...] = ("heldout_variants", "heldout_unseen_names", "heldout_families", "extra")
+EVAL_SETS: tuple[str, ...] = (*GENERATED_SETS, "extra")
+# Sets whose tasks come from templates the model must have trained on.
+TRAINED_TEMPLATE_SETS = ("heldout_variants", "novel_names")
 
 TRAIN_SPLITS = ("train",)
 VALIDATION_SPLITS = ("validation", "val", "valid")
@@ -106,89 +112,6 @@ def _read_tasks(path: Path) -> list[Task]:
     return tasks
 
 
-# A value "occurs" in a text where it stands as a whole name: not glued to a letter, digit or
-# underscore on either side ("data" occurs in "cat data.csv" but not in "metadata").
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _occurs(value: str, text: str) -> bool:
-    start = 0
-    while (i := text.find(value, start)) >= 0:
-        before = text[i - 1] if i else " "
-        after = text[i + len(value)] if i + len(value) < len(text) else " "
-        if not (before.isascii() and (before.isalnum() or before == "_")) and \
-                not (after.isascii() and (after.isalnum() or after == "_")):
-            return True
-        start = i + 1
-    return False
-
-
-def seen_values(values: Iterable[str], texts: Iterable[str]) -> set[str]:
-    """The ``values`` that occur as whole names (see ``_occurs``) in at least one of ``texts``.
-
-    One pass over the texts: each value is keyed by its longest word piece, and only a text that
-    contains that piece as a word is searched for the full value, so a large corpus costs about
-    one tokenisation of its text.
-    """
-    by_anchor: dict[str, list[str]] = defaultdict(list)
-    bare: list[str] = []  # no letter or digit at all (e.g. "--"): searched in every text
-    for v in sorted(set(values)):
-        pieces = _WORD.findall(v)
-        if pieces:
-            by_anchor[max(pieces, key=len)].append(v)
-        elif v:
-            bare.append(v)
-    seen: set[str] = set()
-    for text in texts:
-        if not by_anchor and not bare:
-            break
-        for v in [v for v in bare if v in text]:
-            seen.add(v)
-            bare.remove(v)
-        for word in set(_WORD.findall(text)) & by_anchor.keys():
-            found = [v for v in by_anchor[word] if v == word or _occurs(v, text)]
-            seen.update(found)
-            left = [v for v in by_anchor[word] if v not in seen]
-            if left:
-                by_anchor[word] = left
-            else:
-                del by_anchor[word]
-    return seen
-
-
-def slot_values(task: Task) -> list[str]:
-    """The task's non-blank slot values (the names and values substituted into its template)."""
-    return sorted({v for v in task.slots.values() if v.strip()})
-
-
-def corpus_train_texts(corpus_dir: Path) -> Iterable[str]:
-    """Every TRAIN-split chat of a saved corpus as one text (its messages' contents, joined)."""
-    import datasets
-
-    dd = datasets.load_from_disk(str(corpus_dir))
-    for split in dd:
-        if split not in TRAIN_SPLITS:
-            continue
-        if "messages" not in dd[split].column_names:
-            raise DataError(f"split '{split}' has no 'messages' column: cannot tell which names training saw",
-                            where=str(corpus_dir))
-        for batch in dd[split].select_columns(["messages"]).iter(batch_size=512):
-            for chat in batch["messages"]:
-                yield "\n".join(str(m.get("content") or "") for m in chat or [])
-
-
-def unseen_slot_tasks(tasks: Sequence[Task], texts: Iterable[str]) -> list[Task]:
-    """The tasks that have slot values and none of which occurs in any of ``texts``.
-
-    A task without slots (skill compositions, imports) has no names to be unseen and is left out.
-    Small numbers and common words will usually occur somewhere, so a task with such a slot is
-    not "unseen" even when its file names are: the set is strict by design.
-    """
-    with_slots = [t for t in tasks if slot_values(t)]
-    seen = seen_values((v for t in with_slots for v in slot_values(t)), texts)
-    return [t for t in with_slots if not seen.intersection(slot_values(t))]
-
-
 def load_extra_tasks(paths: Sequence[str], *, notes: list[str] | None = None) -> list[Task]:
     """Import every Harbor / Terminal-Bench task dir named in ``paths`` (a task dir or a parent of many).
 
@@ -222,25 +145,33 @@ def _info(pool: Sequence[Task], picked: Sequence[Task]) -> dict[str, int]:
 
 
 def select_eval_sets(
-    *, tasks_dir: Path, corpus_dir: Path, max_tasks: int, seed: int, extra_tasks: Sequence[str] = ()
+    *, tasks_dir: Path, corpus_dir: Path, max_tasks: int, seed: int, extra_tasks: Sequence[str] = (),
+    gate_path: Path | None = None,
 ) -> tuple[dict[str, list[Task]], dict[str, dict[str, int]]]:
     """The sampled evaluation sets (``EVAL_SETS``) and, per set, how many tasks / families were
-    available and taken. ``extra`` also reports ``import_notes``: Dockerfile steps not replayed."""
+    available and taken, and how many were skipped (``skipped_gate``, ``not_trained``).
+    ``gate_path``: the execute stage's ``gate.jsonl`` (None: no task is skipped for the gate).
+    ``extra`` also reports ``import_notes``: Dockerfile steps not replayed."""
+    from termcorpus.execute.gate import read_failed
+
     tasks_dir = Path(tasks_dir)
-    train_fams, val_fams = corpus_split_families(Path(corpus_dir))
+    train_fams, _val_fams = corpus_split_families(Path(corpus_dir))
     heldout_path = tasks_dir / "heldout.jsonl"
     heldout = _read_tasks(heldout_path) if heldout_path.exists() else []
-    all_tasks = _read_tasks(tasks_dir / "tasks.jsonl")
-    variants = [t for t in heldout if t.family in train_fams]
-    candidates = {
-        "heldout_variants": variants,
-        "heldout_unseen_names": unseen_slot_tasks(variants, corpus_train_texts(Path(corpus_dir))) if variants else [],
-        "heldout_families": [t for t in all_tasks if t.family in val_fams],
-    }
+    failed = read_failed(Path(gate_path)) if gate_path is not None else {}
+    candidates: dict[str, list[Task]] = {}
+    skipped: dict[str, dict[str, int]] = {}
+    for name in GENERATED_SETS:
+        members = [t for t in heldout if t.eval_set == name]
+        gated = [t for t in members if t.id not in failed]
+        trained = [t for t in gated if name not in TRAINED_TEMPLATE_SETS or t.family in train_fams]
+        candidates[name] = trained
+        skipped[name] = {"skipped_gate": len(members) - len(gated), "not_trained": len(gated) - len(trained)}
     if not any(candidates.values()):
         raise DataError(
-            f"no held-out task to evaluate: none of {heldout_path.name}'s families is in the corpus train "
-            f"split and none of tasks.jsonl's families is in its validation split", where=str(tasks_dir)
+            f"no held-out task to evaluate: {heldout_path.name} has no task of the sets "
+            f"{', '.join(GENERATED_SETS)} that passed the gate (and, for variants and novel names, whose "
+            f"family is in the corpus train split)", where=str(tasks_dir)
         )
     notes: list[str] = []
     # Real-task folders become checked per-folder sets in evaluate.extra (they need the sandbox).
@@ -250,6 +181,6 @@ def select_eval_sets(
     for name in EVAL_SETS:
         pool = candidates[name]
         sets[name] = sample_tasks(pool, max_tasks, f"{seed}:{name}")
-        info[name] = _info(pool, sets[name])
+        info[name] = {**_info(pool, sets[name]), **skipped.get(name, {})}
     info["extra"]["import_notes"] = len(notes)
     return sets, info

@@ -242,3 +242,30 @@ def _metrics(trajs: list[Trajectory], *, teacher: str, sandbox: SandboxConfig, w
         "wall_time_sec": round(wall_sec, 3),
         "tasks_per_sec": round(n_run / wall_sec, 3) if wall_sec > 0 and n_run else 0.0,
     }
+
+
+def map_ordered(fn, jobs: Sequence, workers: int, *, desc: str) -> list:  # type: ignore[no-untyped-def]
+    """``[fn(job) for job in jobs]`` on ``workers`` spawned processes, results in job order, with
+    a tqdm bar on stderr (the gate's pool; ``fn`` must be a module-level function)."""
+    out: list = [None] * len(jobs)
+    workers = max(1, min(workers, len(jobs) or 1))
+    with tqdm(total=len(jobs), desc=desc, unit="task", disable=None, file=sys.stderr, dynamic_ncols=True) as bar:
+        if workers == 1:
+            for i, job in enumerate(jobs):
+                out[i] = fn(job)
+                bar.update(1)
+        elif jobs:
+            # spawn + an executor, for the reasons given in execute_tasks.
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
+                futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
+                try:
+                    for fut in as_completed(futures):
+                        out[futures[fut]] = fut.result()
+                        bar.update(1)
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+    return out

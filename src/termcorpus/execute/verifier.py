@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from termcorpus.records import Task
+from termcorpus.records import CommandResult, Task
 from termcorpus.sandbox import SandboxConfig, Session, open_session
 
 _MAX_REWARD_FILE_BYTES = 4096
@@ -93,7 +93,13 @@ def run_verifier(task: Task, config: SandboxConfig, workdir: Path,
     with session:
         result = session.run("bash /tests/test.sh", vconfig.timeout_sec)
         assert session.logs_path is not None
-        reward, note = _reward_from_files(session.logs_path)
+        return score(result, session.logs_path, vconfig.timeout_sec)
+
+
+def score(result: CommandResult, logs: Path, timeout_sec: float) -> VerifierResult:
+    """The verdict of one ``bash /tests/test.sh`` run: the reward file it wrote under ``logs``
+    (the host side of /logs/verifier), else its exit code (the gate shares this rule)."""
+    reward, note = _reward_from_files(logs)
     if reward is None:
         reward = 1.0 if (result.exit_code == 0 and not result.timed_out) else 0.0
     if math.isnan(reward):
@@ -101,7 +107,7 @@ def run_verifier(task: Task, config: SandboxConfig, workdir: Path,
     reward = min(1.0, max(0.0, reward))
     output = result.output + (("\n" + note) if note else "")
     if result.timed_out:
-        output += f"\n[verifier: timed out after {vconfig.timeout_sec:g}s]"
+        output += f"\n[verifier: timed out after {timeout_sec:g}s]"
     return VerifierResult(
         reward=reward, passed=reward >= 1.0, exit_code=result.exit_code,
         timed_out=result.timed_out, output=output,

@@ -8,14 +8,14 @@ combination of skills) and asks for a new task as one JSON object::
 The answer is parsed with light repair (code fences and chatter around the object, trailing
 commas, raw newlines inside strings, ``/app/`` prefixes on file paths), turned into a
 :class:`~termcorpus.records.Task` (``source="llm"``, ``family="llm-<source id>"``; ``test_sh`` is
-wrapped like a seed's test: canary, ``cd /app``, a ``fail`` helper, reward file), and kept only
-if it passes the validity gate (:mod:`termcorpus.generate.gate`) in the real sandbox: the oracle
-(the task's own solution) must score 1, the null agent and the shortcut agents must fail. Every
-answer that is not kept is counted under one reason: ``unparseable``, ``bad_schema``,
-``too_large``, ``invalid_task``, ``duplicate``, or the gate's ``oracle_failed``, ``null_passed``,
-``shortcut_passed:<agent>``.
+wrapped like a seed's test: canary, ``cd /app``, a ``fail`` helper, reward file). Every answer
+that is not kept is counted under one reason: ``unparseable``, ``bad_schema``, ``too_large``,
+``invalid_task``, ``duplicate``. Kept tasks join the training pool and, like every task, pass
+the validity gate of the execute stage (:mod:`termcorpus.execute.gate`) in the configured
+sandbox before any trajectory of theirs is kept: the oracle (the task's own solution) must score
+1, the null agent and the shortcut agents must fail.
 
-Model output is untrusted: it only ever runs inside the sandbox (never ``tasks.check.run_local``).
+Model output is untrusted: nothing here runs it; it only ever runs inside the sandbox.
 
 Determinism: request ``k`` uses source ``k mod len(sources)`` and a topic drawn from
 ``(seed, k)``, so the prompts are fixed by the params; with temperature 0 and a deterministic
@@ -30,12 +30,11 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Any, Protocol, Sequence, Union
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from termcorpus.agents.openai_agent import OpenAIChatAgent
 from termcorpus.errors import ConfigError
 from termcorpus.generate.mutate import TEST_FOOTER, TEST_HEADER, render_variant, stable_seed, variant_seed, wrap_test
 from termcorpus.records import Environment, GeneratorInfo, Message, Task, format_validation_error
@@ -51,7 +50,7 @@ MAX_FILE_CHARS = 20_000  # all files of one task together
 MAX_TEXT_CHARS = 4_000  # instruction, one command, the test
 EXAMPLE_FILE_LINES = 8  # an example's input files are cut to this many lines (prompt size)
 
-# Reasons counted before the gate; the gate adds its own (generate.gate.REASONS).
+# Reasons counted here; the execute stage's gate counts its own (execute.gate.REASONS).
 DROP_REASONS = ("unparseable", "bad_schema", "invalid_task", "too_large", "duplicate")
 
 # Subjects a request may be steered towards, so that requests over the same source differ even
@@ -286,34 +285,29 @@ def candidate_task(answer: str, source: SynthesisInput, *, index: int, seed: int
         return None, d.reason
 
 
+class ChatClient(Protocol):
+    """What synthesis needs of an endpoint client: one chat completion with a ``.content``
+    (``agents.openai_agent.OpenAIChatAgent``; the caller builds it, so generate imports no agent)."""
+
+    def complete(self, messages: list[Message]) -> Any: ...
+
+
 def synthesize_tasks(
     sources: Sequence[SynthesisInput],
     *,
-    base_url: str,
-    model: str,
+    client: ChatClient | None,
     n: int,
     seed: int,
-    api_key_env: str = "OPENAI_API_KEY",
-    temperature: float = 0.0,
-    max_tokens: int = 1024,
-    sandbox: object | None = None,
-    workers: int = 1,
     existing: Sequence[Task] = (),
-    client: OpenAIChatAgent | None = None,
 ) -> tuple[list[Task], Counter]:
     """Request ``n`` tasks (request ``k`` about ``sources[k % len(sources)]``); keep the valid ones.
 
-    Returns the kept tasks in request order and a Counter of drop reasons: the parse/schema
-    reasons of ``DROP_REASONS`` plus the validity gate's (``generate.gate``: ``oracle_failed``,
-    ``null_passed``, ``shortcut_passed:<agent>``, ``invalid_task``). ``existing`` tasks count
-    for the duplicate check. ``sandbox`` is a ``SandboxConfig`` (default: bwrap, default limits);
-    ``workers`` gate processes. Pass ``client`` to reuse an agent (and read its ``usage``
-    afterwards); otherwise one is built from ``base_url``, ``model``, ``api_key_env``.
-    An unreachable endpoint raises ``EnvironmentProblem``: that is not a drop.
+    Returns the kept tasks in request order and a Counter of drop reasons (``DROP_REASONS``);
+    the validity gate runs later, in the execute stage. ``existing`` tasks count for the
+    duplicate check. ``client`` asks the endpoint (read its ``usage`` afterwards); it may be
+    None only when ``n`` is 0. An unreachable endpoint raises ``EnvironmentProblem``: that is
+    not a drop.
     """
-    from termcorpus.generate.gate import gate_tasks  # the sandbox stack, only when synthesizing
-    from termcorpus.sandbox import SandboxConfig, check_backend
-
     if n < 0:
         raise ConfigError(f"'generate.llm_tasks' must be >= 0, got {n}")
     drops: Counter = Counter()
@@ -321,12 +315,10 @@ def synthesize_tasks(
         return [], drops
     if not sources:
         raise ConfigError("LLM synthesis has no sources (no seeds or skills selected)")
+    if client is None:
+        raise ConfigError("LLM synthesis needs an endpoint client", where="params.yaml:generate.llm_base_url")
     srcs = [as_source(s) for s in sources]
-    box = sandbox if sandbox is not None else SandboxConfig()
-    check_backend(box)  # type: ignore[arg-type]  # fail before spending requests
-    agent = client or OpenAIChatAgent(base_url=base_url, model=model, api_key_env=api_key_env,
-                                      temperature=temperature, max_tokens=max_tokens, name="synthesis",
-                                      role="synthesis")
+    agent = client
     seen = {_key(t) for t in existing}
     candidates: list[Task] = []
     for index in tqdm(range(n), desc="llm-synthesis", unit="request", disable=None):
@@ -340,13 +332,10 @@ def synthesize_tasks(
             continue
         seen.add(_key(task))
         candidates.append(task)
-    # Model output is untrusted: the gate runs it only inside the sandbox.
-    kept, gate_drops = gate_tasks(candidates, box, workers)  # type: ignore[arg-type]
-    drops.update(gate_drops)
-    return kept, drops
+    return candidates, drops
 
 
 __all__ = [
-    "DROP_REASONS", "GENERATOR_NAME", "GENERATOR_VERSION", "Rejected", "SYSTEM_PROMPT", "Source", "as_source",
+    "DROP_REASONS", "GENERATOR_NAME", "GENERATOR_VERSION", "ChatClient", "Rejected", "SYSTEM_PROMPT", "Source", "as_source",
     "build_task", "candidate_task", "parse_task_answer", "synthesis_messages", "synthesize_tasks", "topic_for",
 ]

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import random
-from typing import Mapping
+from typing import Callable, Mapping
 
 from termcorpus.generate.datagen import run_generator
 from termcorpus.generate.pools import draw
@@ -52,15 +52,19 @@ def wrap_test(body: str) -> str:
     return TEST_HEADER + body.rstrip("\n") + "\n" + TEST_FOOTER
 
 
-def draw_slots(slots: Mapping[str, SlotSpec], rng: random.Random) -> tuple[dict[str, str], frozenset[str]]:
-    """Slot values (name -> string) and the set of atoms to keep out of generated filler."""
+def draw_slots(slots: Mapping[str, SlotSpec], rng: random.Random,
+               pick: Callable[[str, random.Random], str] = draw) -> tuple[dict[str, str], frozenset[str]]:
+    """Slot values (name -> string) and the set of atoms to keep out of generated filler.
+
+    ``pick(pool, rng)`` draws one pool value (default :func:`pools.draw`; the novel_names set
+    passes one that makes names up, generate/heldout.py)."""
     values: dict[str, str] = {}
     used: set[str] = set()
     for name, spec in slots.items():
         if spec.pool is not None:
             picks: list[str] = []
             for _ in range(200 * spec.k):
-                v = draw(spec.pool, rng)
+                v = pick(spec.pool, rng)
                 if v not in used:
                     used.add(v)
                     picks.append(v)
@@ -118,10 +122,12 @@ def render_files(seed: Seed, values: Mapping[str, str], rng: random.Random, avoi
 
 
 def render_variant(seed: Seed, rng: random.Random, *, variant_id: str, gen_seed: int,
-                   family: str | None = None, source: str = "seed") -> Task:
+                   family: str | None = None, source: str = "seed",
+                   pick: Callable[[str, random.Random], str] = draw) -> Task:
     """One concrete task from ``seed`` using the draws of ``rng``; ``family`` (default: the seed
-    id) and ``source`` let a custom skill's template (tasks/seeds.skill_seed) name its own."""
-    values, avoid = draw_slots(seed.slots, rng)
+    id) and ``source`` let a custom skill's template (tasks/seeds.skill_seed) name its own;
+    ``pick`` draws pool values (see :func:`draw_slots`)."""
+    values, avoid = draw_slots(seed.slots, rng, pick)
     files = render_files(seed, values, rng, avoid)
     test_values: Mapping[str, str] = values
     if "_orig_b64" in refs(seed.test):

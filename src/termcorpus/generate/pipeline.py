@@ -1,11 +1,17 @@
 """The generate stage's library function: seeds (+ taxonomy) -> training and held-out tasks.
 
 For each selected seed, variant indexes ``0 .. n_variants-1`` become the training pool and
-``n_variants .. n_variants+n_heldout_variants-1`` the held-out variants of the same family.
-A variant whose (instruction, test) pair repeats an earlier one is redrawn (same index, next
-attempt); a held-out variant must also differ in instruction from every training variant, so
-evaluation never shows the model a task text it was trained on. Variants that stay duplicates
-after ``MAX_ATTEMPTS`` draws are dropped and counted under ``drops.duplicate``.
+``n_variants .. n_variants+n_heldout_variants-1`` the held-out variants of the same family
+(``eval_set: heldout_variants``). A variant whose (instruction, test) pair repeats an earlier one
+is redrawn (same index, next attempt); a held-out variant must also differ in instruction,
+solution and test from every training variant of its family, so evaluation never shows the
+model a task text it was trained on. Variants that stay duplicates after ``MAX_ATTEMPTS`` draws
+are dropped and counted under ``drops.duplicate``.
+
+``heldout_families`` seeds are held out whole (``eval_set: heldout_families``, never in the
+training pool) and ``novel_names`` tasks are drawn from trained templates with made-up names;
+at the end every held-out task that shares an instruction, a solution, a test file or a 14-gram
+instance with training is dropped with a counted reason (generate/heldout.py).
 
 Custom skills (a skill file entry with a ``template``, docs/SKILLS.md) are rendered the same way,
 as families ``custom-<skill id>``. Skill-based composition (``skill_tasks > 0``) appends composed
@@ -23,6 +29,7 @@ from typing import Iterable, Sequence
 from tqdm import tqdm
 
 from termcorpus.generate.compose import compose_split, composable
+from termcorpus.generate.heldout import choose_heldout_families, clean_split, novel_name_tasks, training_words
 from termcorpus.generate.mutate import render_variant, variant_seed
 from termcorpus.records import DOMAINS, Task
 from termcorpus.tasks.seeds import Seed, custom_family, skill_seed
@@ -59,6 +66,7 @@ class GenerateResult:
             "n_families": len({t.family for t in everything}),
             "tasks_by_domain": count(self.tasks, lambda t: [t.domain]),
             "heldout_by_domain": count(self.heldout, lambda t: [t.domain]),
+            "heldout_by_set": count(self.heldout, lambda t: [t.eval_set]),
             "tasks_by_skill": count(self.tasks, lambda t: t.skills),
             "tasks_by_source": count(self.tasks, lambda t: [t.source]),
             "tasks_by_difficulty": count(self.tasks, lambda t: [t.difficulty]),
@@ -125,13 +133,16 @@ def _key(task: Task) -> str:
 
 
 def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
-                drops: Counter, family: str | None = None, source: str = "seed") -> tuple[list[Task], list[Task]]:
+                drops: Counter, family: str | None = None, source: str = "seed",
+                eval_set: str = "heldout_variants") -> tuple[list[Task], list[Task]]:
     """The training and held-out variants of one seed (``seed.weight`` x ``n_variants`` training
     ones; or, with ``family``/``source``, of a
     custom skill's template: the family also keys the random stream and names the variants)."""
     name = family or seed.id
     seen: set[str] = set()
     train_instructions: set[str] = set()
+    train_solutions: set[str] = set()
+    train_tests: set[str] = set()
     train: list[Task] = []
     held: list[Task] = []
     n_variants *= seed.weight
@@ -146,14 +157,18 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
                 drops["render_error"] += 1
                 continue
             key = _key(task)
-            if key in seen or (heldout and task.instruction in train_instructions):
+            solution = "\n".join(task.solution)
+            if key in seen or (heldout and (task.instruction in train_instructions or solution in train_solutions
+                                            or task.tests["test.sh"] in train_tests)):
                 continue
             seen.add(key)
             if heldout:
-                held.append(task)
+                held.append(task.model_copy(update={"eval_set": eval_set}))
             else:
                 train.append(task)
                 train_instructions.add(task.instruction)
+                train_solutions.add(solution)
+                train_tests.add(task.tests["test.sh"])
             break
         else:
             drops["duplicate"] += 1
@@ -164,7 +179,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
                    n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
                    custom_skills: bool = False, heldout_compositions: int = 0, heldout_novel_pairs: int = 0,
-                   reserved_pair_pct: int = 0, adapter_tasks: Sequence[Task] = ()) -> GenerateResult:
+                   reserved_pair_pct: int = 0, adapter_tasks: Sequence[Task] = (), heldout_families: int = 0,
+                   heldout_family_variants: int = 5, novel_names: int = 0) -> GenerateResult:
     """Seed-based mutation (+ optional skill composition); same arguments, same tasks.
 
     ``seed_tasks=False`` leaves the seed variants out of the training pool (a skill-only corpus
@@ -174,6 +190,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
     generate stage turns it on through ``generate.custom_skills`` (default true).
     ``adapter_tasks`` (the seed stage's dataset-adapter tasks, tasks/adapters.py) join the
     training pool as they are, after the generated ones.
+    ``heldout_families`` seeds give ``heldout_family_variants`` held-out tasks each and no
+    training task; ``novel_names`` tasks come from trained templates (generate/heldout.py).
     """
     # A custom skill's template is rendered like a seed; it also takes part in the round-robin
     # of ``max_seeds``, so a quick run stays as small as asked.
@@ -182,8 +200,16 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
     chosen = select_seeds([*seeds, *custom], domains=domains, max_seeds=max_seeds)
     n_custom = sum(id(s) in custom_ids for s in chosen)
     result = GenerateResult(tasks=[], heldout=[], n_seeds=len(chosen) - n_custom, n_custom_skills=n_custom)
+    held_out = {s.id for s in choose_heldout_families([s for s in chosen if id(s) not in custom_ids],
+                                                       heldout_families, seed)}
     for s in tqdm(chosen, desc="generate", unit="seed", disable=None):
         is_custom = id(s) in custom_ids
+        if not is_custom and s.id in held_out:
+            # a whole family kept out of training: all its variants are evaluation tasks
+            _, held = variants_of(s, gen_seed=seed, n_variants=0, n_heldout=heldout_family_variants,
+                                  drops=result.drops, eval_set="heldout_families")
+            result.heldout.extend(held)
+            continue
         train, held = variants_of(s, gen_seed=seed, n_variants=n_variants, n_heldout=n_heldout_variants,
                                   drops=result.drops, family=custom_family(s.id) if is_custom else None,
                                   source="skill" if is_custom else "seed")
@@ -209,4 +235,11 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
                     result.tasks.append(task)
             result.heldout.extend(held)
     result.tasks.extend(adapter_tasks)
+    # The training pool is complete: novel names are checked against all of its text.
+    if novel_names and seed_tasks:
+        trained = [s for s in chosen if id(s) not in custom_ids and s.id not in held_out]
+        result.heldout.extend(novel_name_tasks(trained, novel_names, seed, training_words(result.tasks), result.drops))
+    # Clean splits: no held-out task shares an instruction, a solution, a test file or a
+    # 14-gram instance with training (dropped and counted otherwise).
+    result.heldout = clean_split(result.tasks, result.heldout, result.drops)
     return result

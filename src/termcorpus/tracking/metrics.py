@@ -23,7 +23,8 @@ TIMING_KEY = re.compile(r"(_sec|_secs|_seconds|per_sec|_ms|elapsed|duration|wall
 
 HEADLINES: dict[str, tuple[str, ...]] = {
     "seed": ("n_*",),
-    "execute": ("n_*", "pass_rate", "mean_reward", "mean_turns", "sandbox_limits"),
+    "execute": ("n_*", "pass_rate", "mean_reward", "mean_turns", "sandbox_limits", "gate.enabled", "gate.train.n_*",
+                "gate.heldout.n_*"),
     "validate": ("success", "counts.records", "counts.passed", "counts.not_passed", "counts.expectations",
                  "counts.expectations_failed"),
     "balance": ("input_records", "kept_records", "upsampled", "splits.*.records", "splits.*.families",
