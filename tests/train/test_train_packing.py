@@ -1,12 +1,16 @@
-"""The packed row stream: rows fit max_seq_len, nothing is lost or repeated, order roughly kept."""
+"""Packing: rows fit max_seq_len, nothing is lost or repeated, order roughly kept, and episodes
+in one packed row do not see each other (logits alone == logits inside the pack)."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import pytest
+import torch
+
 from termcorpus.train import data as D
-from termcorpus.train.loop import PACK_LOOKAHEAD, _row_stream
+from termcorpus.train.data import PACK_LOOKAHEAD, row_stream as _row_stream
 
 
 def _examples(n: int, seed: int = 0) -> list[D.Example]:
@@ -48,3 +52,48 @@ def test_packed_stream_is_deterministic():
     a = list(itertools.islice(_row_stream(D.ordered(ex, 3), max_seq_len=512, packing=True), 150))
     b = list(itertools.islice(_row_stream(D.ordered(ex, 3), max_seq_len=512, packing=True), 150))
     assert a == b
+
+
+def _tiny_model():
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    cfg = Qwen3Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, head_dim=8, max_position_embeddings=128, tie_word_embeddings=True)
+    cfg._attn_implementation = "sdpa"  # what build_tiny trains with
+    return Qwen3ForCausalLM(cfg).eval()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_packed_episodes_do_not_attend_to_each_other(dtype):
+    model = _tiny_model()
+    rng = random.Random(0)
+    eps = [D.Example([rng.randrange(64) for _ in range(n)], [-100] * n) for n in (17, 9, 30)]
+    batch = D.collate([eps, eps[:1]], pad_id=0, packing=True)
+    assert "attention_mask" not in batch  # the block-diagonal mask comes from the position ids
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        # use_cache=False as in training: with a cache, transformers skips packed-sequence detection.
+        packed = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits.float()
+        at = 0
+        for e in eps:
+            alone = model(input_ids=torch.tensor([e.input_ids])).logits.float()
+            n = len(e.input_ids)
+            torch.testing.assert_close(packed[0, at : at + n], alone[0], atol=2e-2 if dtype == torch.bfloat16 else 1e-5,
+                                       rtol=1e-2 if dtype == torch.bfloat16 else 1e-5)
+            at += n
+        # The same episode followed by padding in another row: unchanged too.
+        alone = model(input_ids=torch.tensor([eps[0].input_ids])).logits.float()
+        torch.testing.assert_close(packed[1, :17], alone[0], atol=2e-2 if dtype == torch.bfloat16 else 1e-5,
+                                   rtol=1e-2 if dtype == torch.bfloat16 else 1e-5)
+
+
+def test_without_restarting_positions_the_pack_would_leak():
+    """The isolation test can fail: plain causal attention over the same row changes the logits."""
+    model = _tiny_model()
+    rng = random.Random(1)
+    eps = [D.Example([rng.randrange(64) for _ in range(n)], [-100] * n) for n in (12, 15)]
+    batch = D.collate([eps], pad_id=0, packing=True)
+    with torch.no_grad():
+        leaky = model(input_ids=batch["input_ids"], use_cache=False).logits
+        alone = model(input_ids=torch.tensor([eps[1].input_ids])).logits
+    assert not torch.allclose(leaky[0, 12:], alone[0], atol=1e-3)
