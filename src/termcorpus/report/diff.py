@@ -25,7 +25,7 @@ from termcorpus.report.markdown import code, fmt, fmt_delta, table
 from termcorpus.report.plots import render_plot, slug
 from termcorpus.report.samples import load_samples, trajectory_markdown
 
-AGENTS = ("finetuned", "base")
+AGENTS = ("finetuned", "retrieval", "base")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("fine-tuned success, held-out families", "eval.json", "finetuned.heldout_families.success_rate"),
     Headline("base success, held-out variants", "eval.json", "base.heldout_variants.success_rate"),
     Headline("base success, held-out families", "eval.json", "base.heldout_families.success_rate"),
+    Headline("retrieval success, held-out variants", "eval.json", "retrieval.heldout_variants.success_rate"),
+    Headline("retrieval success, held-out families", "eval.json", "retrieval.heldout_families.success_rate"),
     Headline("fine-tuned valid JSON rate, held-out variants", "eval.json", "finetuned.heldout_variants.valid_json_rate"),
     Headline("fine-tuned exact trace match, held-out variants", "eval.json", "finetuned.heldout_variants.trace_match"),
     Headline("final training loss", "train.json", "final_loss"),
@@ -76,6 +78,7 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
     Breakdown("Training", "train.json", r"(.+)"),
     Breakdown("Fine-tuned success per domain", "eval.json", r"finetuned\.(.+)\.by_domain\.(.+)\.success_rate"),
     Breakdown("Base success per domain", "eval.json", r"base\.(.+)\.by_domain\.(.+)\.success_rate"),
+    Breakdown("Retrieval success per domain", "eval.json", r"retrieval\.(.+)\.by_domain\.(.+)\.success_rate"),
 )
 
 
