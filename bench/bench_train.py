@@ -57,12 +57,15 @@ def _params(steps: int, packing: bool):
     )
 
 
-def plain_loop(corpus: Path, params) -> tuple[float, int]:
-    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s, tokens)."""
+def plain_loop(corpus: Path, params, compiled: bool = False) -> tuple[float, float]:
+    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s wall,
+    tok/s per CPU-second of this process). ``compiled``: the model under ``torch.compile``."""
     import torch
 
+    from transformers import get_cosine_schedule_with_warmup
+
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, _lr_lambda, _param_groups, training_rows
+    from termcorpus.train.loop import _param_groups
     from termcorpus.train.model import build_tiny
     from termcorpus.train.tokenizer import train_tokenizer
 
@@ -73,23 +76,28 @@ def plain_loop(corpus: Path, params) -> tuple[float, int]:
     model.train()
     enc = D.encode_split(tok, chats, params.max_seq_len)
     opt = torch.optim.AdamW(_param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(params.warmup_steps, params.max_steps))
-    rows = training_rows(enc, tok, params)
+    sched = get_cosine_schedule_with_warmup(opt, params.warmup_steps, params.max_steps)
+    rows = D.training_rows(enc, tok, params)
+    step_model = torch.compile(model, dynamic=True) if compiled else model
     tokens = 0
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(params.max_steps):
         batch_rows = [next(rows) for _ in range(params.batch_size)]
-        batch = _collate(batch_rows, tok.pad_token_id, params.packing)
+        batch = D.collate(batch_rows, tok.pad_token_id, params.packing)
         tokens += sum(len(e.input_ids) for r in batch_rows for e in r)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.bf16):
-            loss = model(**batch, use_cache=False).loss
+            loss = step_model(**batch, use_cache=False).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
     seconds = time.perf_counter() - t0
-    return tokens / seconds, tokens
+    cpu = time.process_time() - c0
+    # CPU seconds per thread: on a machine shared with other jobs, process time tracks the work
+    # done far better than wall time (wall time counts the turns other processes had).
+    return tokens / seconds, tokens / (cpu / max(1, torch.get_num_threads()))
 
 
 def ours(corpus: Path, params, tmp: Path) -> tuple[float, int]:
@@ -104,7 +112,6 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     from dataclasses import replace
 
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, training_rows
     from termcorpus.train.tokenizer import train_tokenizer
 
     chats = D.load_corpus(corpus)["train"]
@@ -112,11 +119,11 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     enc = D.encode_split(tok, chats, params.max_seq_len)
     out = {}
     for packing in (False, True):
-        rows = training_rows(enc, tok, replace(params, packing=packing))
+        rows = D.training_rows(enc, tok, replace(params, packing=packing))
         real = slots = 0
         for _ in range(n_batches):
             batch_rows = [next(rows) for _ in range(params.batch_size)]
-            ids = _collate(batch_rows, tok.pad_token_id, packing)["input_ids"]
+            ids = D.collate(batch_rows, tok.pad_token_id, packing)["input_ids"]
             real += sum(len(e.input_ids) for r in batch_rows for e in r)
             slots += ids.numel()
         out["packed" if packing else "padded"] = real / slots

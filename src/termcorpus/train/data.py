@@ -7,11 +7,16 @@ closing ``<|im_end|>``) gives ``return_assistant_tokens_mask``, and every other 
 Everything the loop needs to turn a split into batches lives here, in the order it happens:
 ``index_stream`` (stored curriculum order, then seeded shuffles) -> ``example_stream`` (optional
 fresh-name renaming) -> ``row_stream`` (one episode per row, or episodes packed up to
-``max_seq_len``) -> ``collate`` (padded rows with an attention mask, or packed rows whose
-position ids restart at every episode). Packed rows carry no attention mask: transformers
-(masking_utils.find_packed_sequence_indices) then builds a block-diagonal causal mask from the
-restarting position ids, so episodes never attend to each other (tests/train/test_train_packing.py
-checks an episode's logits alone equal its logits inside a pack).
+``max_seq_len``) -> ``collate`` (padded rows with an attention mask, or, packed, every episode
+of the batch in one flat sequence: transformers' DataCollatorWithFlattening, position ids
+restarting per episode and ``cu_seq_lens`` at the boundaries, which model.VARLEN_ATTENTION
+turns into one causal SDPA call per episode). Episodes never attend to each other
+(tests/train/test_train_packing.py: an episode's logits alone equal its logits in the pack).
+
+Why flat + per-episode SDPA rather than packed rows with a block-diagonal mask: measured in
+tokens per CPU-second on the real corpus (docs/EXPERIMENTS.md), the mask path computes the
+whole max_seq_len x max_seq_len square and lost to padding; per-episode causal SDPA computes
+only each episode's own triangle and has no padding at all.
 """
 
 from __future__ import annotations
@@ -220,34 +225,6 @@ def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Concatenate each row's examples; position_ids restart per example.
-
-    transformers builds a block-diagonal causal mask from restarting position_ids when no
-    attention_mask is given and the forward has no cache (``use_cache=False``: with a cache it
-    skips the detection), so packed examples never attend to each other. Pad tail positions
-    continue counting so they form no extra segment that real tokens could see.
-    """
-    width = max(sum(len(e.input_ids) for e in row) for row in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-    pos = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        at = 0
-        for e in row:
-            n = len(e.input_ids)
-            ids[r, at : at + n] = torch.tensor(e.input_ids)
-            labels[r, at : at + n] = torch.tensor(e.labels)
-            pos[r, at : at + n] = torch.arange(n)
-            at += n
-        if at < width:
-            # Pads go on from the last example's positions: attending to real tokens only
-            # harms nothing because their labels are -100 and nothing attends to them.
-            start = int(pos[r, at - 1]) + 1
-            pos[r, at:] = torch.arange(start, start + width - at)
-    return {"input_ids": ids, "labels": labels, "position_ids": pos}
-
-
 # Packing looks this many examples ahead for ones that fill a row's tail. Greedy packing of
 # consecutive episodes left ~9% of the batch as padding (measured on ~200-token episodes, seq 512,
 # bench/bench_train.py); this look-ahead leaves ~4%, and an example still enters a row within
@@ -316,10 +293,23 @@ def training_rows(enc: Encoded, tokenizer, params) -> Iterator[list[Example]]:
     return row_stream(examples, params.max_seq_len, params.packing)
 
 
+def collate_flat(rows: Sequence[Sequence[Example]]) -> dict[str, torch.Tensor]:
+    """Every episode of the batch's rows concatenated into one sequence (no padding at all), by
+    transformers' DataCollatorWithFlattening: position ids restart per episode, ``cu_seq_lens``
+    mark the boundaries for the varlen attention (model.VARLEN_ATTENTION), and each episode's
+    first label is -100 so no episode predicts the next one's first token."""
+    from transformers import DataCollatorWithFlattening
+
+    flat = DataCollatorWithFlattening(return_flash_attn_kwargs=True)
+    batch = flat([{"input_ids": e.input_ids, "labels": e.labels} for r in rows for e in r], return_tensors="pt")
+    return {k: batch[k] for k in ("input_ids", "labels", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k",
+                                  "max_length_q", "max_length_k")}
+
+
 def collate(rows: Sequence[Sequence[Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
-    """One batch of rows as model inputs (``collate_packed`` or ``collate_padded``)."""
+    """One batch of rows as model inputs: packed rows flattened (collate_flat), or padded."""
     if packing:
-        return collate_packed(rows, pad_id)
+        return collate_flat(rows)
     return collate_padded([r[0] for r in rows], pad_id)
 
 

@@ -36,7 +36,7 @@ from termcorpus.records import write_json
 from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
-from termcorpus.train.model import build_tiny, count_params, is_preset, load_pretrained
+from termcorpus.train.model import VARLEN_ATTENTION, build_tiny, count_params, is_preset, load_pretrained
 from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
 from transformers import get_cosine_schedule_with_warmup
 
@@ -67,6 +67,7 @@ class TrainResult:
     resumed_from_step: int = 0  # 0: started fresh
     real_token_share: float = 0.0  # non-pad share of the trained batches' token positions
     n_val_dropped_too_long: int = 0
+    cpu_seconds: float = 0.0  # process CPU time of the loop (all threads of this process)
 
     def metrics(self) -> dict[str, float | int | None]:
         """Headline numbers for metrics/train.json: the same for the same inputs, no timings."""
@@ -96,7 +97,8 @@ class TrainResult:
 
     def timings(self) -> dict[str, float]:
         """Wall-clock numbers: stderr and MLflow only (they differ run to run)."""
-        return {"tokens_per_sec": round(self.tokens_per_sec, 1), "train_seconds": round(self.train_seconds, 1)}
+        return {"tokens_per_sec": round(self.tokens_per_sec, 1), "train_seconds": round(self.train_seconds, 1),
+                "cpu_seconds": round(self.cpu_seconds, 1)}
 
 
 def _check_out_dir(out_dir: Path, model: str) -> None:
@@ -273,6 +275,10 @@ def train(
         _empty_out_dir(out_dir)
 
     n_params = count_params(model)
+    if params.packing:
+        # Flat packed batches: one causal SDPA per episode (model.VARLEN_ATTENTION); the saved
+        # model goes back to plain sdpa (save_checkpoint).
+        model.set_attn_implementation(VARLEN_ATTENTION)
     model.train()
     optimizer = torch.optim.AdamW(
         _param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8
@@ -310,7 +316,7 @@ def train(
         total=params.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True,
         disable=None if (progress and accelerator.is_main_process) else True,
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for step in range(state.step + 1, params.max_steps + 1):
         step_loss = 0.0
         for micro in range(params.grad_accum):
@@ -362,6 +368,7 @@ def train(
             )
     bar.close()
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0
     session_tokens, session_slots = (
         int(x) for x in accelerator.reduce(torch.tensor([tokens, slots], device=accelerator.device), reduction="sum").tolist()
     )
@@ -389,6 +396,7 @@ def train(
         num_processes=nproc,
         resumed_from_step=resumed_from_step,
         real_token_share=session_tokens / session_slots if session_slots else 0.0,
+        cpu_seconds=cpu_seconds,
         n_val_dropped_too_long=val_enc.dropped_too_long,
     )
     save_checkpoint(accelerator, model, tokenizer, out_dir, result, params)
@@ -420,6 +428,8 @@ def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainR
     state_dict = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(model)
+        if unwrapped.config._attn_implementation == VARLEN_ATTENTION:
+            unwrapped.set_attn_implementation("sdpa")  # what inference loads; packing is training-only
         unwrapped.save_pretrained(out_dir, state_dict=state_dict, is_main_process=True)
         tokenizer.save_pretrained(out_dir)
         write_json(out_dir / META_FILE, checkpoint_meta(result, params))
