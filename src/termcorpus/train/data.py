@@ -302,8 +302,8 @@ def collate_flat(rows: Sequence[Sequence[Example]]) -> dict[str, torch.Tensor]:
 
     flat = DataCollatorWithFlattening(return_flash_attn_kwargs=True)
     batch = flat([{"input_ids": e.input_ids, "labels": e.labels} for r in rows for e in r], return_tensors="pt")
-    return {k: batch[k] for k in ("input_ids", "labels", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k",
-                                  "max_length_q", "max_length_k")}
+    # Tensors only (the loop moves the batch to the device); max_length_* are not needed here.
+    return {k: batch[k] for k in ("input_ids", "labels", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k")}
 
 
 def collate(rows: Sequence[Sequence[Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
