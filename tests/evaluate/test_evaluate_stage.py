@@ -50,10 +50,13 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
     metrics = json.loads((workdir / "metrics/eval.json").read_text())
     assert metrics["finetuned"]["heldout_variants"]["n"] == 1
     assert metrics["base"]["heldout_families"]["n"] == 1
+    assert metrics["retrieval"]["heldout_variants"]["n"] == 1 and metrics["models"]["retrieval"] == "tfidf-nearest"
     assert (workdir / "plots/eval_by_domain.csv").read_text().splitlines() == [
         "domain,agent,set,success_rate",
         "file_operations,finetuned,heldout_variants,0.0",
         "file_operations,finetuned,heldout_families,0.0",
+        "file_operations,retrieval,heldout_variants,0.0",
+        "file_operations,retrieval,heldout_families,0.0",
         "file_operations,base,heldout_variants,0.0",
         "file_operations,base,heldout_families,0.0",
     ]
