@@ -5,8 +5,11 @@ on one GPU: Accelerate picks the device and wraps the model; the batch order is 
 on every process from the seed, and each process takes its own slice of every global batch.
 
 Determinism: on CPU the same corpus, params and process count give the same loss curve and the
-same weights. The checkpoint and its ``termcorpus.json`` hold no timestamps or timings (those go
-to the metrics only).
+same weights. The checkpoint, its ``termcorpus.json`` and ``TrainResult.metrics()`` hold no
+timestamps or timings (``TrainResult.timings()`` does: console and MLflow only).
+
+Batches come from ``data.training_rows`` + ``data.collate`` (the one batch stream); packed
+batches train with ``model.VARLEN_ATTENTION`` (one causal SDPA per episode).
 
 Resume: with a ``checkpoint_dir``, every ``params.save_every`` steps the weights, optimizer,
 scheduler, RNG and loop state (step, rows taken from the batch stream, loss window and curve) are
