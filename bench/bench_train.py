@@ -1,20 +1,21 @@
 """Benchmark of the training loop: tokens/s of train() against a plain PyTorch loop, and packing.
 
-    python -m bench.bench_train [--steps 60] [--reps 2] [--threads 1] [--write]
+    python -m bench.bench_train [--steps 60] [--reps 2] [--threads 1] [--corpus data/corpus] [--write]
 
 * throughput: ``train()`` (Accelerate, assistant-only loss, AdamW + cosine, grad clipping, loss
   logging, step checkpoints off) against a plain PyTorch loop in the same process on the same
   model (the tiny preset built from the same tokenizer and seed), the same batches (the same row
   stream and collator), AdamW, ``torch.autocast(bfloat16)``, grad clipping. Both count real
-  (non-pad) tokens over the loop only (no tokenizer training, validation or saving). Runs
-  alternate (plain, ours, ours, plain, ...) so machine load and warm caches favour neither; the median is reported.
-  Goal: ours >= 0.9x the plain loop.
+  (non-pad) tokens over the loop only (no tokenizer training, validation or saving), per wall
+  second and per CPU-second. Arms (``ARMS``): padded vs packed batches, train() vs the plain loop,
+  and on the plain loop fp32 vs bf16 autocast and torch.compile. Goal: train() within 1.2x of the
+  plain loop; packed faster per real token than padded.
 * packing: the share of real (non-pad) token positions in the batches the loop trains on, padded
-  (one episode per row, padded to the longest in the batch) against packed (consecutive episodes
-  concatenated up to ``max_seq_len``). Goal: >= 95% packed.
+  (one episode per row, padded to the longest in the batch) against packed (every episode of the
+  batch in one flat sequence). Goal: >= 95% packed.
 
-The corpus is the synthetic Terminus-2 episodes of the train tests (tests/train/conftest.py),
-~130-220 tokens each: the shape of the real corpus, without running the pipeline first.
+The corpus is ``--corpus`` (the curated data/corpus) or else the synthetic Terminus-2 episodes of
+the train tests (tests/train/conftest.py, ~130-220 tokens each).
 ``--write`` replaces the "train" section of bench/RESULTS.md.
 """
 
@@ -57,46 +58,59 @@ def _params(steps: int, packing: bool):
     )
 
 
-def plain_loop(corpus: Path, params) -> tuple[float, int]:
-    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s, tokens)."""
+def plain_loop(corpus: Path, params, compiled: bool = False) -> tuple[float, float]:
+    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s wall,
+    tok/s per CPU-second of this process). ``compiled``: the model under ``torch.compile``."""
     import torch
 
+    from transformers import get_cosine_schedule_with_warmup
+
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, _lr_lambda, _param_groups, training_rows
-    from termcorpus.train.model import build_tiny
+    from termcorpus.train.loop import _param_groups
+    from termcorpus.train.model import VARLEN_ATTENTION, build_tiny
     from termcorpus.train.tokenizer import train_tokenizer
 
     torch.manual_seed(params.seed)
     chats = D.load_corpus(corpus)["train"]
     tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
     model = build_tiny(params, tok)
+    if params.packing:
+        model.set_attn_implementation(VARLEN_ATTENTION)
     model.train()
     enc = D.encode_split(tok, chats, params.max_seq_len)
     opt = torch.optim.AdamW(_param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(params.warmup_steps, params.max_steps))
-    rows = training_rows(enc, tok, params)
+    sched = get_cosine_schedule_with_warmup(opt, params.warmup_steps, params.max_steps)
+    rows = D.training_rows(enc, tok, params)
+    step_model = torch.compile(model, dynamic=True) if compiled else model
     tokens = 0
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(params.max_steps):
         batch_rows = [next(rows) for _ in range(params.batch_size)]
-        batch = _collate(batch_rows, tok.pad_token_id, params.packing)
+        batch = D.collate(batch_rows, tok.pad_token_id, params.packing)
         tokens += sum(len(e.input_ids) for r in batch_rows for e in r)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.bf16):
-            loss = model(**batch, use_cache=False).loss
+            loss = step_model(**batch, use_cache=False).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
     seconds = time.perf_counter() - t0
-    return tokens / seconds, tokens
+    cpu = time.process_time() - c0
+    # CPU seconds per thread: on a machine shared with other jobs, process time tracks the work
+    # done far better than wall time (wall time counts the turns other processes had).
+    return tokens / seconds, tokens / (cpu / max(1, torch.get_num_threads()))
 
 
-def ours(corpus: Path, params, tmp: Path) -> tuple[float, int]:
+def ours(corpus: Path, params, tmp: Path) -> tuple[float, float]:
+    """train() itself: (tok/s wall, tok/s per CPU-second of its loop)."""
+    import torch
+
     from termcorpus.train.loop import train
 
     r = train(corpus_dir=corpus, out_dir=tmp / "out", params=params, progress=False)
-    return r.tokens_per_sec, r.train_tokens
+    return r.tokens_per_sec, r.train_tokens / (r.cpu_seconds / max(1, torch.get_num_threads()))
 
 
 def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float]:
@@ -104,7 +118,6 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     from dataclasses import replace
 
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _collate, training_rows
     from termcorpus.train.tokenizer import train_tokenizer
 
     chats = D.load_corpus(corpus)["train"]
@@ -112,11 +125,11 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     enc = D.encode_split(tok, chats, params.max_seq_len)
     out = {}
     for packing in (False, True):
-        rows = training_rows(enc, tok, replace(params, packing=packing))
+        rows = D.training_rows(enc, tok, replace(params, packing=packing))
         real = slots = 0
         for _ in range(n_batches):
             batch_rows = [next(rows) for _ in range(params.batch_size)]
-            ids = _collate(batch_rows, tok.pad_token_id, packing)["input_ids"]
+            ids = D.collate(batch_rows, tok.pad_token_id, packing)["input_ids"]
             real += sum(len(e.input_ids) for r in batch_rows for e in r)
             slots += ids.numel()
         out["packed" if packing else "padded"] = real / slots
@@ -124,59 +137,71 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     return out
 
 
-def bench(steps: int, reps: int, n_train: int) -> dict[str, object]:
+# (name, loop, packing, bf16, torch.compile): the layouts against each other and against a plain
+# loop on the same batches, then precision and compile on the plain loop.
+ARMS = (
+    ("padded, train()", "ours", False, True, False),
+    ("padded, plain loop", "plain", False, True, False),
+    ("packed, train()", "ours", True, True, False),
+    ("packed, plain loop", "plain", True, True, False),
+    ("packed, plain loop, fp32", "plain", True, False, False),
+    ("packed, plain loop, torch.compile", "plain", True, True, True),
+)
+
+
+def bench(steps: int, reps: int, n_train: int, corpus_dir: Path | None = None, arms: tuple = ARMS) -> dict[str, object]:
+    """Median (wall tok/s, CPU tok/s) per arm over ``reps`` rounds, arm order reversed every round
+    so machine load and warm caches favour none."""
     synth = _synth()
     res: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as d:
         tmp = Path(d)
-        corpus = synth.save_corpus(tmp / "corpus", synth.make_rows(n_train, seed=1), synth.make_rows(16, seed=2))
-        for packing in (False, True):
-            params = _params(steps, packing)
-            plain_rates, our_rates = [], []
-            for i in range(reps):
-                # Swap which loop goes first every rep: the second run of a pair finds warmer caches.
-                for which in (("plain", "ours") if i % 2 == 0 else ("ours", "plain")):
-                    if which == "plain":
-                        plain_rates.append(plain_loop(corpus, params)[0])
-                    else:
-                        our_rates.append(ours(corpus, params, tmp / f"run{i}")[0])
-                print(f"packing={packing} rep {i}: plain {plain_rates[-1]:,.0f} tok/s, ours {our_rates[-1]:,.0f} tok/s",
-                      flush=True)
-            res["packed" if packing else "padded"] = (statistics.median(plain_rates), statistics.median(our_rates))
+        corpus = corpus_dir or synth.save_corpus(tmp / "corpus", synth.make_rows(n_train, seed=1), synth.make_rows(16, seed=2))
+        rates: dict[str, list[tuple[float, float]]] = {a[0]: [] for a in arms}
+        for i in range(reps):
+            for name, loop, packing, bf16, compiled in (arms if i % 2 == 0 else arms[::-1]):
+                params = dataclasses.replace(_params(steps, packing), bf16=bf16)
+                if loop == "plain":
+                    rates[name].append(plain_loop(corpus, params, compiled=compiled))
+                else:
+                    rates[name].append(ours(corpus, params, tmp / f"run{i}"))
+                w, c = rates[name][-1]
+                print(f"rep {i} {name}: {w:,.0f} tok/s wall, {c:,.0f} tok/s per CPU-second", flush=True)
+        res["arms"] = {k: (statistics.median(x for x, _ in v), statistics.median(y for _, y in v)) for k, v in rates.items()}
         res["share"] = packing_share(corpus, _params(steps, False))
     return res
 
 
 def _section(command: str, machine: str, r: dict, steps: int, reps: int, threads: int) -> str:
     share = r["share"]
+    arms = r["arms"]
     lines = [
         "## train",
         "",
         f"Command: `{command}` (date {datetime.date.today().isoformat()}; machine: {machine}; "
         f"torch threads {threads}).",
         "",
-        f"Model: the params.yaml tiny Qwen3 preset (d_model 128, 4 layers, seq 512, batch 4, bf16 autocast); "
-        f"{steps} optimizer steps per run, median of {reps} alternating runs each.",
+        f"Model: the params.yaml tiny Qwen3 preset and batch shape; {steps} optimizer steps per run, median of "
+        f"{reps} rounds (arm order reversed each round). Tokens are real (non-pad) tokens. 'per CPU-second' "
+        "divides by this process's CPU time per thread: on a machine shared with other jobs it tracks the "
+        "work done, where wall time also counts the other jobs' turns.",
         "",
-        "| batches | plain PyTorch loop tok/s (same run) | train() tok/s | ratio |",
-        "|---|---:|---:|---:|",
+        "| arm | tok/s (wall) | tok/s per CPU-second |",
+        "|---|---:|---:|",
     ]
-    for key in ("padded", "packed"):
-        plain, our = r[key]
-        lines.append(f"| {key} | {plain:,.0f} | {our:,.0f} | {our / plain:.3f}x |")
+    for name, (w, c) in arms.items():
+        lines.append(f"| {name} | {w:,.0f} | {c:,.0f} |")
+    ratio = lambda a, b: arms[a][1] / arms[b][1] if a in arms and b in arms else float("nan")  # noqa: E731
     lines += [
         "",
-        f"Goal: train() >= {GOAL_RATIO}x the plain loop. Real (non-pad) token share of the batches "
-        f"(mean episode {share['mean_episode_tokens']:.0f} tokens, max_seq_len 512): "
+        f"train() / plain loop, packed: {ratio('packed, train()', 'packed, plain loop'):.3f}x; padded: "
+        f"{ratio('padded, train()', 'padded, plain loop'):.3f}x (goal: within 1.2x). Packed / padded (train()): "
+        f"{ratio('packed, train()', 'padded, train()'):.3f}x.",
+        f"Real (non-pad) token share of the batches (mean episode {share['mean_episode_tokens']:.0f} tokens): "
         f"padded {share['padded']:.1%}, packed {share['packed']:.1%} (goal >= {GOAL_PACKED:.0%} packed).",
-        "Packing fills a row's tail with the largest of the next 64 waiting episodes that fits "
-        "(`loop.PACK_LOOKAHEAD`); plain consecutive packing left ~91% here. Both loops run on the same "
-        "batches, so the ratio measures loop overhead (Accelerate, logging, bookkeeping), not layout.",
         "",
     ]
     return "\n".join(lines)
-
-
 
 
 def main() -> None:
@@ -185,6 +210,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2, help="Alternating runs of each loop per batch layout.")
     ap.add_argument("--threads", type=int, default=1, help="Torch intra-op threads (0: torch's default).")
     ap.add_argument("--train-episodes", type=int, default=400, help="Synthetic training episodes in the corpus.")
+    ap.add_argument("--corpus", type=Path, default=None, help="Bench on this curated corpus (data/corpus) instead of synthetic episodes.")
     ap.add_argument("--write", action="store_true", help="Write the results into bench/RESULTS.md.")
     args = ap.parse_args()
     import torch
@@ -193,10 +219,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     machine = describe_machine()
     print(f"machine: {machine}", flush=True)
-    r = bench(args.steps, args.reps, args.train_episodes)
-    for key in ("padded", "packed"):
-        plain, our = r[key]
-        print(f"{key}: plain {plain:,.0f} tok/s, train() {our:,.0f} tok/s, ratio {our / plain:.3f}x (goal >= {GOAL_RATIO}x)")
+    r = bench(args.steps, args.reps, args.train_episodes, args.corpus)
+    for name, (w, c) in r["arms"].items():
+        print(f"{name}: {w:,.0f} tok/s wall, {c:,.0f} tok/s per CPU-second")
     s = r["share"]
     print(f"real-token share: padded {s['padded']:.1%}, packed {s['packed']:.1%} (goal >= {GOAL_PACKED:.0%})")
     if args.write:

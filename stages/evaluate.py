@@ -1,4 +1,4 @@
-"""DVC stage `evaluate`: the fine-tuned agent vs its base on held-out tasks, in the sandbox.
+"""DVC stage `evaluate`: the fine-tuned agent vs its base and a retrieval baseline on held-out tasks, in the sandbox.
 
 Reads params sections `evaluate`, `execute` (sandbox limits, prompt style) and `mlflow`; writes
 the metrics JSON, the per-domain plot CSV and the base-vs-fine-tuned success PNG named on the
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     write_plot_csv(args.plots, metrics)
     write_success_plot(args.success_plot, metrics)
     log_evaluation(model_dir=args.model, metrics=metrics, tracking=tracking)
-    for agent in ("finetuned", "base"):
+    for agent in ("finetuned", "retrieval", "base"):
         line = ", ".join(
             f"{s} {m['success_rate']:.1%}" + (f" ± {m['success_stderr']:.1%}" if m.get("trials", 1) > 1 else "")
             + f" of {m['n']}"

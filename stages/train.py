@@ -1,7 +1,11 @@
 """DVC stage `train`: train the terminal agent on the curated corpus and register it.
 
     python stages/train.py --corpus data/corpus --out models/terminal-agent \
-        --metrics metrics/train.json --plots plots/train_loss.csv --live dvclive/train
+        --metrics metrics/train.json --detail reports/train_detail.json \
+        --plots plots/train_loss.csv --live dvclive/train
+
+metrics/train.json holds the headline numbers only (the same for the same inputs); the rest goes to
+``--detail``; wall-clock numbers (tokens/s, seconds) go to stderr and MLflow only.
 
 Step checkpoints go to ``train.resume_dir`` (default models/.resume/terminal-agent): not a DVC
 out on purpose, because DVC deletes a stage's outs before rerunning it. A run killed mid-way (or
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 
 from termcorpus.params import load_section
@@ -38,6 +43,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, required=True, help="Read the curated dataset from this directory.")
     ap.add_argument("--out", type=Path, required=True, help="Write the checkpoint into this directory.")
     ap.add_argument("--metrics", type=Path, required=True, help="Write the training metrics JSON here.")
+    ap.add_argument("--detail", type=Path, default=None, help="Write the detail JSON (drops, loss curve, sizes) here.")
     ap.add_argument("--plots", type=Path, required=True, help="Write the loss curve CSV (step,loss) here.")
     ap.add_argument("--live", type=Path, default=None, help="Log loss and metrics with dvclive into this directory.")
     args = ap.parse_args()
@@ -78,11 +84,19 @@ def main() -> None:
     if not main_process:
         return
     metrics = result.metrics()
+    timings = result.timings()
     write_json(args.metrics, metrics)
+    if args.detail is not None:
+        write_json(args.detail, result.detail())
+    print(
+        f"train: {result.steps} steps, {result.train_tokens:,} tokens, {timings['tokens_per_sec']:,.0f} tok/s, "
+        f"{timings['train_seconds']:.0f} s, real-token share {result.real_token_share:.1%}, "
+        f"{result.dropped_too_long} episodes too long",
+        file=sys.stderr,
+    )
     if live is not None:
-        # Deterministic keys only in the dvclive summary (tokens_per_sec is a timing).
         for k, v in sorted(metrics.items()):
-            if v is not None and k != "tokens_per_sec":
+            if v is not None:
                 live.log_metric(k, v, plot=False)
         live.end()
     write_loss_csv(args.plots, result.loss_curve)
@@ -91,7 +105,7 @@ def main() -> None:
         corpus_dir=args.corpus,
         corpus_digest=result.corpus_digest,
         params=params,
-        metrics=metrics,
+        metrics={**metrics, **timings},
         loss_curve=result.loss_curve,
         tracking=tracking,
         register=params.register_model,

@@ -174,7 +174,7 @@ class TrainParams:
     weight_decay: float = p(0.0, "AdamW weight decay.", min=0.0)
     bf16: bool = p(True, "Use bf16 autocast.")
     log_every: int = p(25, "Steps between loss log points.", min=1)
-    packing: bool = p(False, "Pack consecutive episodes into each sequence (block-diagonal attention) instead of padding each one.")
+    packing: bool = p(True, "Pack episodes into each sequence (position ids restart per episode: block-diagonal attention) instead of padding each one.")
     fresh_names: float = p(0.0, "Share of training draws whose name-like slot values are replaced by fresh names "
                            "(the same episode, renamed everywhere): teaches copying names instead of memorising them.",
                            min=0.0, max=1.0)

@@ -130,7 +130,7 @@ def test_params_file_reads_exponent_floats_the_way_dvc_writes_them(tmp_path):
 def test_shipped_ablation_grid_is_valid_against_shipped_params(grid_file):
     grid = load_grid(REPO / grid_file)
     names = [e.name for e in grid.experiments]
-    assert names[0] == "baseline" and {"no-filter-failed", "no-curriculum", "seq-256", "data-25",
+    assert names[0] == "baseline" and {"no-filter-failed", "no-curriculum", "data-25",
                                        "skill-only", "mixed"} <= set(names)
     for exp in grid.experiments:
         check_overrides(grid.overrides_of(exp), REPO / "params.yaml", where=exp.name)

@@ -50,7 +50,7 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
     info = log_training_run(model_dir=model, corpus_dir=corpus, corpus_digest=digest, params=TrainParams(max_steps=7),
                             metrics={"final_loss": 1.5}, loss_curve=[(1, 3.0), (2, 2.0)], tracking=store)
     assert info["model_version"] == "1"
-    (model / "termcorpus.json").write_text(json.dumps(info))
+    (model / "termcorpus.json").write_text(json.dumps({**info, "val_loss": 1.2}))
     ev = log_evaluation(model_dir=model, metrics={"finetuned": {"heldout_variants": {"success_rate": 0.5}}}, tracking=store)
     assert ev["champion"] == "1"
 
@@ -69,20 +69,22 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
 
 
 @pytest.mark.integration
-def test_a_worse_model_does_not_take_champion(store, tmp_path):
+def test_champion_is_picked_on_validation_loss_not_on_reported_sets(store, tmp_path):
     from termcorpus.tracking import log_evaluation, log_training_run
 
     corpus = _corpus(tmp_path)
     model = tmp_path / "model"
     model.mkdir()
-    scores = {}
-    for score in (0.6, 0.4):
+    champion = {}
+    # Version 2 scores higher on the reported held-out set but has a worse validation loss:
+    # it must not take the alias; version 3 (lower validation loss, lower held-out score) does.
+    for val_loss, success in ((1.0, 0.4), (1.5, 0.9), (0.8, 0.1)):
         info = log_training_run(model_dir=model, corpus_dir=corpus, corpus_digest="d.dir", params=TrainParams(),
                                 metrics={}, loss_curve=[], tracking=store)
-        (model / "termcorpus.json").write_text(json.dumps(info))
-        scores[info["model_version"]] = log_evaluation(
-            model_dir=model, metrics={"finetuned": {"s": {"success_rate": score}}}, tracking=store)["champion"]
-    assert scores == {"1": "1", "2": ""}
+        (model / "termcorpus.json").write_text(json.dumps({**info, "val_loss": val_loss}))
+        champion[info["model_version"]] = log_evaluation(
+            model_dir=model, metrics={"finetuned": {"s": {"success_rate": success}}}, tracking=store)["champion"]
+    assert champion == {"1": "1", "2": "", "3": "3"}
 
 
 def test_unreachable_tracking_uri_is_one_clear_error(monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import datasets
 import pytest
 import torch
@@ -76,14 +78,17 @@ def test_padded_collator_masks_padding():
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
 
 
-def test_packed_collator_restarts_positions():
-    a, b, c = D.Example([5, 6, 7], [-100, 6, 7]), D.Example([8, 9], [-100, 9]), D.Example([4], [-100])
-    rows = D.pack_rows([a, b, c], max_seq_len=5)
+def test_packed_collator_flattens_and_restarts_positions():
+    a, b, c = D.Example([5, 6, 7], [-100, 6, 7]), D.Example([8, 9], [8, 9]), D.Example([4], [-100])
+    rows = list(itertools.islice(D.row_stream(iter([a, b, c] + [c] * 70), max_seq_len=5, packing=True), 2))
+    rows[1] = rows[1][:1]
     assert [[len(e.input_ids) for e in r] for r in rows] == [[3, 2], [1]]
-    batch = D.collate_packed(rows, pad_id=3)
-    assert batch["input_ids"].tolist() == [[5, 6, 7, 8, 9], [4, 3, 3, 3, 3]]
-    assert batch["position_ids"].tolist() == [[0, 1, 2, 0, 1], [0, 1, 2, 3, 4]]
-    assert batch["labels"][1].tolist() == [-100] * 5
+    batch = D.collate(rows, pad_id=3, packing=True)
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 8, 9, 4]]
+    assert batch["position_ids"].tolist() == [[0, 1, 2, 0, 1, 0]]
+    # Each episode's first label is ignored: no episode learns to predict the next one's start.
+    assert batch["labels"].tolist() == [[-100, 6, 7, -100, 9, -100]]
+    assert batch["cu_seq_lens_q"].tolist() == [0, 3, 5, 6]
     assert batch["input_ids"].dtype == torch.long
 
 

@@ -34,7 +34,7 @@ def _stage(cwd: Path, corpus: Path) -> subprocess.CompletedProcess:
     env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
         [sys.executable, str(REPO / "stages/train.py"), "--corpus", str(corpus), "--out", "models/terminal-agent",
-         "--metrics", "metrics/train.json", "--plots", "plots/train_loss.csv", "--live", "dvclive/train"],
+         "--metrics", "metrics/train.json", "--detail", "reports/train_detail.json", "--plots", "plots/train_loss.csv", "--live", "dvclive/train"],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )
 
@@ -54,9 +54,14 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics/train.json").read_text())
     assert set(metrics) == {
-        "final_loss", "val_loss", "tokens_per_sec", "n_params", "steps", "n_train_episodes", "dropped_too_long"
+        "final_loss", "val_loss", "n_params", "steps", "train_tokens", "n_train_episodes", "dropped_too_long",
+        "dropped_no_assistant", "real_token_share",
     }
     assert metrics["steps"] == 6 and metrics["n_train_episodes"] == 48
+    assert metrics["real_token_share"] == 1.0  # packed by default: no padding at all
+    detail = json.loads((tmp_path / "reports/train_detail.json").read_text())
+    assert [s for s, _ in detail["loss_curve"]] == [3, 6] and "tokens_per_sec" not in detail
+    assert "tok/s" in proc.stderr  # timings go to the console (and MLflow), not to the metrics
     rows = list(csv.reader((tmp_path / "plots/train_loss.csv").open()))
     assert rows[0] == ["step", "loss"] and [r[0] for r in rows[1:]] == ["3", "6"]
     meta = json.loads((tmp_path / "models/terminal-agent/termcorpus.json").read_text())
@@ -76,7 +81,7 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     ]
     # Nothing undeclared beside the outs, the metrics and the MLflow store.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "dvclive", "metrics", "mlflow.db", "mlruns", "models", "params.yaml", "plots"
+        "dvclive", "metrics", "mlflow.db", "mlruns", "models", "params.yaml", "plots", "reports"
     ]
 
 

@@ -2,7 +2,10 @@
 
 The sets (see ``sets``): new variants of trained templates, compositions of unseen skill
 sequences, families never trained on, trained templates with made-up names, and user task dirs
-(``extra``); a held-out task that failed the execute stage's validity gate is skipped. Two agents: ``finetuned`` (the checkpoint) and ``base`` (the same model before training). When the
+(``extra``); a held-out task that failed the execute stage's validity gate is skipped. Three
+agents: ``finetuned`` (the checkpoint), ``retrieval`` (agents/retrieval.py: replays the training
+episode whose instruction is nearest by TF-IDF, with the new instruction's words substituted; a
+baseline that is not noise) and ``base`` (the same model before training). When the
 checkpoint was trained from scratch (``termcorpus.json`` ``base_model: "tiny"``) the base is a
 fresh initialisation from its config, seeded like training; when ``base_model`` names a
 checkpoint directory, the base is that checkpoint. Every episode runs in a real sandbox session
@@ -28,10 +31,10 @@ from termcorpus.evaluate.runner import run_lockstep
 from termcorpus.evaluate.sets import EVAL_SETS, select_eval_sets
 from termcorpus.params import EvaluateParams
 
-AGENTS: tuple[str, ...] = ("finetuned", "base")
+AGENTS: tuple[str, ...] = ("finetuned", "retrieval", "base")
 META_FILE = "termcorpus.json"
 
-__all__ = ["AGENTS", "EVAL_SETS", "build_agents", "evaluate_model", "n_trials", "read_meta", "torch_threads",
+__all__ = ["AGENTS", "EVAL_SETS", "build_agents", "build_retrieval", "evaluate_model", "n_trials", "read_meta", "torch_threads",
            "trial_seed", "write_plot_csv", "write_success_plot"]
 
 
@@ -110,6 +113,22 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
     return finetuned, base_agent
 
 
+def build_retrieval(corpus_dir: Path) -> Any:
+    """The retrieval baseline over the corpus's TRAIN split (instructions read from the chats only)."""
+    from termcorpus.agents.retrieval import Episode, RetrievalAgent, instruction_of
+    from termcorpus.train.data import load_corpus
+
+    episodes = []
+    for chat in load_corpus(Path(corpus_dir))["train"]:
+        first_user = next((c for r, c in chat.messages if r == "user"), "")
+        turns = tuple(c for r, c in chat.messages if r == "assistant")
+        if first_user and turns:
+            episodes.append(Episode(instruction_of(first_user), turns))
+    if not episodes:
+        raise DataError("the train split has no chat with a user and an assistant turn", where=str(corpus_dir))
+    return RetrievalAgent(episodes)
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Use ``n`` intra-op threads inside the block (0: leave torch's setting), then restore.
@@ -140,8 +159,8 @@ def evaluate_model(
     prompt_style: str,
     gate_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluate both agents on every held-out set; ``metrics.split_detail`` splits the result into
-    ``metrics/eval.json`` (headline) and ``reports/eval_detail.json``.
+    """Evaluate every agent (``AGENTS``) on every held-out set; ``metrics.split_detail`` splits the
+    result into ``metrics/eval.json`` (headline) and ``reports/eval_detail.json``.
 
     Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
     mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended,
@@ -167,7 +186,8 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
 
     start = time.perf_counter()
     # The model first: a missing or corrupt checkpoint is the likelier mistake and is named as such.
-    agents = build_agents(Path(model_dir), params)
+    finetuned, base = build_agents(Path(model_dir), params)
+    agents = (finetuned, build_retrieval(Path(corpus_dir)), base)
     sets, info = select_eval_sets(
         tasks_dir=Path(tasks_dir), corpus_dir=Path(corpus_dir), max_tasks=params.max_tasks, seed=params.seed,
         extra_tasks=params.extra_tasks, gate_path=gate_path,

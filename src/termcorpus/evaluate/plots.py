@@ -1,4 +1,4 @@
-"""The evaluation bar plot: success rate of the base and the fine-tuned agent on each set.
+"""The evaluation bar plot: success rate of the base, retrieval and fine-tuned agents on each set.
 
 A PNG for ``dvc plots`` (an image plot) and the README. Sets with no task are left out; each bar
 is labelled with its rate and error bars show the standard error over trials when there are
@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-# Bar order and colours: the base first (the reference), the fine-tuned agent beside it.
-SERIES: tuple[tuple[str, str, str], ...] = (("base", "base", "#9e9e9e"), ("finetuned", "fine-tuned", "#1f77b4"))
+# Bar order and colours: the base first (the reference), the retrieval baseline, the fine-tuned agent.
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("base", "base", "#9e9e9e"), ("retrieval", "retrieval", "#ff7f0e"), ("finetuned", "fine-tuned", "#1f77b4")
+)
 
 
 def plot_sets(metrics: dict[str, Any], sets: Sequence[str]) -> list[str]:
@@ -32,14 +34,14 @@ def write_success_plot(path: Path, metrics: dict[str, Any], sets: Sequence[str] 
     drawn = plot_sets(metrics, EVAL_SETS if sets is None else sets)
     fig = Figure(figsize=(max(4.0, 1.6 * len(drawn) + 2.0), 3.6), dpi=100)
     ax = fig.add_subplot()
-    width = 0.38
+    width = 0.8 / len(SERIES)
     trials = 1
     for j, (agent, label, colour) in enumerate(SERIES):
         cells = [(metrics.get(agent) or {}).get(s, {}) for s in drawn]
         rates = [float(c.get("success_rate", 0.0)) for c in cells]
         errs = [float(c.get("success_stderr") or 0.0) for c in cells]
         trials = max([trials, *(int(c.get("trials", 1)) for c in cells)])
-        xs = [i + (j - 0.5) * width for i in range(len(drawn))]
+        xs = [i + (j - (len(SERIES) - 1) / 2) * width for i in range(len(drawn))]
         bars = ax.bar(xs, rates, width, label=label, color=colour,
                       yerr=errs if any(errs) else None, capsize=3 if any(errs) else 0)
         ax.bar_label(bars, labels=[f"{r:.0%}" for r in rates], fontsize=8, padding=2)
@@ -47,7 +49,7 @@ def write_success_plot(path: Path, metrics: dict[str, Any], sets: Sequence[str] 
     ax.set_xticks(range(len(drawn)), [f"{s}\n(n={n})" for s, n in zip(drawn, ns)], fontsize=8)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("success rate")
-    title = "Held-out success: base vs fine-tuned"
+    title = "Held-out success: base, retrieval, fine-tuned"
     if trials > 1:
         title += f" (mean ± s.e., {trials} trials)"
     ax.set_title(title, fontsize=10)

@@ -25,7 +25,7 @@ from termcorpus.report.markdown import code, fmt, fmt_delta, table
 from termcorpus.report.plots import render_plot, slug
 from termcorpus.report.samples import load_samples, trajectory_markdown
 
-AGENTS = ("finetuned", "base")
+AGENTS = ("finetuned", "retrieval", "base")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("base success, held-out families", "eval.json", "base.heldout_families.success_rate"),
     Headline("fine-tuned success, held-out compositions", "eval.json", "finetuned.heldout_compositions.success_rate"),
     Headline("fine-tuned success, novel names", "eval.json", "finetuned.novel_names.success_rate"),
+    Headline("retrieval success, held-out variants", "eval.json", "retrieval.heldout_variants.success_rate"),
+    Headline("retrieval success, held-out families", "eval.json", "retrieval.heldout_families.success_rate"),
+    Headline("retrieval success, held-out compositions", "eval.json", "retrieval.heldout_compositions.success_rate"),
     Headline("fine-tuned exact trace match, held-out variants", "eval.json", "finetuned.heldout_variants.trace_match"),
     Headline("final training loss", "train.json", "final_loss"),
     Headline("validation loss", "train.json", "val_loss"),
@@ -77,6 +80,7 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
     Breakdown("Training", "train.json", r"(.+)"),
     Breakdown("Fine-tuned success per domain", "eval.json", r"finetuned\.(.+)\.by_domain\.(.+)\.success_rate"),
     Breakdown("Base success per domain", "eval.json", r"base\.(.+)\.by_domain\.(.+)\.success_rate"),
+    Breakdown("Retrieval success per domain", "eval.json", r"retrieval\.(.+)\.by_domain\.(.+)\.success_rate"),
 )
 
 

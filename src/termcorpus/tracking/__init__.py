@@ -352,8 +352,9 @@ def _log_pyfunc(mlflow, model_dir: Path) -> None:
 def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: TrackingParams) -> dict[str, str]:
     """Log evaluation metrics against the model version recorded in model_dir/termcorpus.json.
 
-    The version gets the headline numbers as tags; alias 'champion' moves to it when its
-    fine-tuned success rate beats the current champion's (or there is none).
+    The version gets the headline numbers as tags; alias 'champion' moves to it when its validation
+    loss (the corpus's validation split, from termcorpus.json) is lower than the current champion's
+    (or there is none): the reported held-out sets never pick the champion.
     """
     mlflow = _mlflow(tracking)
     from mlflow import MlflowClient
@@ -381,19 +382,32 @@ def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: Tracki
     headline = _headline(metrics)
     client.set_model_version_tag(name, version, "eval_run_id", eval_run)
     client.set_model_version_tag(name, version, "eval_success_rate", f"{headline:.4f}")
+    # The champion is chosen on the validation split (lowest validation loss, recorded at training
+    # time), never on the held-out sets whose success the README reports (issue 17, point 8).
+    score = _selection_score(meta)
+    if score is None:
+        return out
+    client.set_model_version_tag(name, version, "selection_val_loss", repr(score))
     try:
         champ = client.get_model_version_by_alias(name, "champion")
-        champ_score = float(champ.tags.get("eval_success_rate", "-1"))
+        champ_score = float(champ.tags.get("selection_val_loss", "inf"))
     except Exception:
-        champ, champ_score = None, -1.0
-    if champ is None or headline > champ_score or champ.version == version:
+        champ, champ_score = None, float("inf")
+    if champ is None or score < champ_score or champ.version == version:
         client.set_registered_model_alias(name, "champion", version)
         out["champion"] = version
     return out
 
 
+def _selection_score(meta: dict[str, Any]) -> float | None:
+    """The champion criterion: the checkpoint's validation loss (lower is better), or None when the
+    corpus had no validation split (then the alias is not moved)."""
+    v = meta.get("val_loss")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def _headline(metrics: dict[str, Any]) -> float:
-    """Fine-tuned success averaged over held-out variants and held-out families (the champion's score)."""
+    """Fine-tuned success averaged over held-out variants and held-out families (a version tag; not the champion criterion)."""
     ft = metrics.get("finetuned", {})
     core = ("heldout_variants", "heldout_families")
     rates = [ft[k]["success_rate"] for k in core if isinstance(ft.get(k), dict) and "success_rate" in ft[k]]

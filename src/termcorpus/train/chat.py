@@ -18,9 +18,16 @@ SPECIAL_TOKENS = [EOS, IM_START, IM_END, PAD]
 # Jinja template stored with the tokenizer so `transformers serve` and apply_chat_template
 # render the same text. The newline after 'assistant' is written explicitly (a '-' that eats it
 # breaks OpenAI-compatible response parsing).
+# The {% generation %} block marks what training learns (assistant content and its closing tag):
+# apply_chat_template(..., return_assistant_tokens_mask=True) turns it into the loss mask, so the
+# labels come from the very template inference renders (train/data.py encode_chat).
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
+    "{% if message['role'] == 'assistant' %}"
+    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
+    "{% else %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endif %}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )

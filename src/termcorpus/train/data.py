@@ -1,9 +1,22 @@
-"""Corpus loading, assistant-only labels, batch order and the padding / packing collators.
+"""The batch stream of training: corpus loading, assistant-only labels, order, packing, collation.
 
-A chat is tokenized as one rendered string (exactly what inference tokenizes) and each token
-is labelled by where its first character falls: inside an assistant turn's content or its closing
-``<|im_end|>`` it is trained, anywhere else it is -100. Tokenizing the pieces separately could
-merge differently at the joins than the inference prompt does.
+A chat is tokenized by the tokenizer's own chat template (``apply_chat_template``), the same
+text inference renders; the template's ``{% generation %}`` block (assistant content plus its
+closing ``<|im_end|>``) gives ``return_assistant_tokens_mask``, and every other token is -100.
+
+Everything the loop needs to turn a split into batches lives here, in the order it happens:
+``index_stream`` (stored curriculum order, then seeded shuffles) -> ``example_stream`` (optional
+fresh-name renaming) -> ``row_stream`` (one episode per row, or episodes packed up to
+``max_seq_len``) -> ``collate`` (padded rows with an attention mask, or, packed, every episode
+of the batch in one flat sequence: transformers' DataCollatorWithFlattening, position ids
+restarting per episode and ``cu_seq_lens`` at the boundaries, which model.VARLEN_ATTENTION
+turns into one causal SDPA call per episode). Episodes never attend to each other
+(tests/train/test_train_packing.py: an episode's logits alone equal its logits in the pack).
+
+Why flat + per-episode SDPA rather than packed rows with a block-diagonal mask: measured in
+tokens per CPU-second on the real corpus (docs/EXPERIMENTS.md), the mask path computes the
+whole max_seq_len x max_seq_len square and lost to padding; per-episode causal SDPA computes
+only each episode's own triangle and has no padding at all.
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ import torch
 
 from termcorpus.errors import DataError
 from termcorpus.generate.pools import fresh_name
-from termcorpus.train.chat import render_chat, render_segments
+from termcorpus.train.chat import as_chat_dicts, render_chat
 
 IGNORE = -100
 ROLES = ("system", "user", "assistant")
@@ -150,18 +163,13 @@ def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
 
 
 def encode_chat(tokenizer, messages: Sequence[object]) -> Example:
-    """Tokenize a chat; labels are the token ids where assistant content (+ <|im_end|>) is, else -100."""
-    segs = render_segments(messages)
-    text = "".join(t for t, _ in segs)
-    trained = np.zeros(len(text) + 1, dtype=bool)
-    pos = 0
-    for t, is_trained in segs:
-        if is_trained:
-            trained[pos : pos + len(t)] = True
-        pos += len(t)
-    enc = tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
-    ids = list(enc.ids)
-    labels = [i if trained[start] else IGNORE for i, (start, _end) in zip(ids, enc.offsets)]
+    """Tokenize a chat with the tokenizer's chat template; labels are the token ids of the
+    template's ``{% generation %}`` spans (assistant content + ``<|im_end|>``), else -100."""
+    out = tokenizer.apply_chat_template(
+        as_chat_dicts(messages), tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+    )
+    ids = list(out["input_ids"])
+    labels = [i if m else IGNORE for i, m in zip(ids, out["assistant_masks"])]
     return Example(input_ids=ids, labels=labels)
 
 
@@ -217,44 +225,94 @@ def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-def pack_rows(examples: Sequence[Example], max_seq_len: int) -> list[list[Example]]:
-    """Greedily fill rows of at most max_seq_len tokens with consecutive examples (order kept)."""
-    rows: list[list[Example]] = []
-    cur: list[Example] = []
-    used = 0
-    for e in examples:
-        if cur and used + len(e.input_ids) > max_seq_len:
-            rows.append(cur)
-            cur, used = [], 0
-        cur.append(e)
-        used += len(e.input_ids)
-    if cur:
-        rows.append(cur)
-    return rows
+# Packing looks this many examples ahead for ones that fill a row's tail. Greedy packing of
+# consecutive episodes left ~9% of the batch as padding (measured on ~200-token episodes, seq 512,
+# bench/bench_train.py); this look-ahead leaves ~4%, and an example still enters a row within
+# this many rows of its place in the (curriculum) order, because each row starts with the oldest.
+PACK_LOOKAHEAD = 64
 
 
-def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Concatenate each row's examples; position_ids restart per example.
+def example_stream(enc: Encoded, seed: int, max_seq_len: int, tokenizer, fresh_names: float) -> Iterator[Example]:
+    """Examples in training order (index_stream), each draw renamed with fresh slot names with
+    probability ``fresh_names`` (rename_slots). The k-th draw's coin and names come from
+    ``Random((seed, k))``: a pure function of (examples, seed, k), so resuming can fast-forward."""
+    if fresh_names <= 0.0:
+        yield from ordered(enc.examples, seed)
+        return
+    for k, i in enumerate(index_stream(len(enc.examples), seed)):
+        ex = enc.examples[i]
+        rng = random.Random(f"{seed}:{k}")
+        if rng.random() < fresh_names:
+            renamed = encode_chat(tokenizer, rename_slots(enc.chats[i], rng).as_dicts())
+            if len(renamed.input_ids) <= max_seq_len:
+                ex = renamed
+        yield ex
 
-    transformers builds a block-diagonal causal mask from restarting position_ids when no
-    attention_mask is given, so packed examples never attend to each other. Pad tail positions
-    continue counting so they form no extra segment that real tokens could see.
+
+def row_stream(examples: Iterator[Example], max_seq_len: int, packing: bool) -> Iterator[list[Example]]:
+    """Training rows forever: one example per row, or examples packed up to max_seq_len.
+
+    Packed rows start with the oldest waiting example, then take the largest waiting example that
+    still fits, until none does. Deterministic: a pure function of the example stream, so a
+    resumed run can fast-forward it.
     """
-    width = max(sum(len(e.input_ids) for e in row) for row in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-    pos = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        at = 0
-        for e in row:
-            n = len(e.input_ids)
-            ids[r, at : at + n] = torch.tensor(e.input_ids)
-            labels[r, at : at + n] = torch.tensor(e.labels)
-            pos[r, at : at + n] = torch.arange(n)
-            at += n
-        if at < width:
-            # Pads go on from the last example's positions: attending to real tokens only
-            # harms nothing because their labels are -100 and nothing attends to them.
-            start = int(pos[r, at - 1]) + 1
-            pos[r, at:] = torch.arange(start, start + width - at)
-    return {"input_ids": ids, "labels": labels, "position_ids": pos}
+    stream = examples
+    if not packing:
+        for ex in stream:
+            yield [ex]
+        return
+    waiting: list[Example] = []
+
+    def refill() -> None:
+        while len(waiting) < PACK_LOOKAHEAD:
+            waiting.append(next(stream))
+
+    while True:
+        refill()
+        row = [waiting.pop(0)]
+        room = max_seq_len - len(row[0].input_ids)
+        while True:
+            refill()
+            best = -1
+            for j, e in enumerate(waiting):
+                n = len(e.input_ids)
+                if n <= room and (best < 0 or n > len(waiting[best].input_ids)):
+                    best = j
+            if best < 0:
+                break
+            e = waiting.pop(best)
+            row.append(e)
+            room -= len(e.input_ids)
+        yield row
+
+
+def training_rows(enc: Encoded, tokenizer, params) -> Iterator[list[Example]]:
+    """The loop's endless row stream for an encoded split (order, fresh names, packing);
+    ``params`` is a TrainParams."""
+    examples = example_stream(enc, params.seed, params.max_seq_len, tokenizer, params.fresh_names)
+    return row_stream(examples, params.max_seq_len, params.packing)
+
+
+def collate_flat(rows: Sequence[Sequence[Example]]) -> dict[str, torch.Tensor]:
+    """Every episode of the batch's rows concatenated into one sequence (no padding at all), by
+    transformers' DataCollatorWithFlattening: position ids restart per episode, ``cu_seq_lens``
+    mark the boundaries for the varlen attention (model.VARLEN_ATTENTION), and each episode's
+    first label is -100 so no episode predicts the next one's first token."""
+    from transformers import DataCollatorWithFlattening
+
+    flat = DataCollatorWithFlattening(return_flash_attn_kwargs=True)
+    batch = flat([{"input_ids": e.input_ids, "labels": e.labels} for r in rows for e in r], return_tensors="pt")
+    # Tensors only (the loop moves the batch to the device); max_length_* are not needed here.
+    return {k: batch[k] for k in ("input_ids", "labels", "position_ids", "cu_seq_lens_q", "cu_seq_lens_k")}
+
+
+def collate(rows: Sequence[Sequence[Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
+    """One batch of rows as model inputs: packed rows flattened (collate_flat), or padded."""
+    if packing:
+        return collate_flat(rows)
+    return collate_padded([r[0] for r in rows], pad_id)
+
+
+def real_tokens(rows: Sequence[Sequence[Example]]) -> int:
+    """Non-pad tokens of a batch of rows."""
+    return sum(len(e.input_ids) for r in rows for e in r)

@@ -5,8 +5,11 @@ on one GPU: Accelerate picks the device and wraps the model; the batch order is 
 on every process from the seed, and each process takes its own slice of every global batch.
 
 Determinism: on CPU the same corpus, params and process count give the same loss curve and the
-same weights. The checkpoint and its ``termcorpus.json`` hold no timestamps or timings (those go
-to the metrics only).
+same weights. The checkpoint, its ``termcorpus.json`` and ``TrainResult.metrics()`` hold no
+timestamps or timings (``TrainResult.timings()`` does: console and MLflow only).
+
+Batches come from ``data.training_rows`` + ``data.collate`` (the one batch stream); packed
+batches train with ``model.VARLEN_ATTENTION`` (one causal SDPA per episode).
 
 Resume: with a ``checkpoint_dir``, every ``params.save_every`` steps the weights, optimizer,
 scheduler, RNG and loop state (step, rows taken from the batch stream, loss window and curve) are
@@ -20,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
-import random
 import shutil
 import sys
 import time
@@ -38,8 +39,9 @@ from termcorpus.records import write_json
 from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
-from termcorpus.train.model import build_tiny, count_params, is_preset, load_pretrained
+from termcorpus.train.model import VARLEN_ATTENTION, build_tiny, count_params, is_preset, load_pretrained
 from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
+from transformers import get_cosine_schedule_with_warmup
 
 META_FILE = "termcorpus.json"
 META_SCHEMA = "1"
@@ -66,17 +68,40 @@ class TrainResult:
     corpus_digest: str
     num_processes: int = 1
     resumed_from_step: int = 0  # 0: started fresh
+    real_token_share: float = 0.0  # non-pad share of the trained batches' token positions
+    n_val_dropped_too_long: int = 0
+    cpu_seconds: float = 0.0  # process CPU time of the loop (all threads of this process)
 
     def metrics(self) -> dict[str, float | int | None]:
+        """Headline numbers for metrics/train.json: the same for the same inputs, no timings."""
         return {
             "final_loss": self.final_loss,
             "val_loss": self.val_loss,
-            "tokens_per_sec": round(self.tokens_per_sec, 1),
             "n_params": self.n_params,
             "steps": self.steps,
+            "train_tokens": self.train_tokens,
             "n_train_episodes": self.n_train_episodes,
             "dropped_too_long": self.dropped_too_long,
+            "dropped_no_assistant": self.dropped_no_assistant,
+            "real_token_share": round(self.real_token_share, 4),
         }
+
+    def detail(self) -> dict[str, object]:
+        """Everything else that is deterministic (reports/train_detail.json)."""
+        return {
+            "n_val_episodes": self.n_val_episodes,
+            "val_dropped_too_long": self.n_val_dropped_too_long,
+            "vocab_size": self.vocab_size,
+            "base_model": self.base_model,
+            "corpus_digest": self.corpus_digest,
+            "num_processes": self.num_processes,
+            "loss_curve": [[s, v] for s, v in self.loss_curve],
+        }
+
+    def timings(self) -> dict[str, float]:
+        """Wall-clock numbers: stderr and MLflow only (they differ run to run)."""
+        return {"tokens_per_sec": round(self.tokens_per_sec, 1), "train_seconds": round(self.train_seconds, 1),
+                "cpu_seconds": round(self.cpu_seconds, 1)}
 
 
 def _check_out_dir(out_dir: Path, model: str) -> None:
@@ -97,79 +122,6 @@ def _empty_out_dir(out_dir: Path) -> None:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-
-
-# Packing looks this many examples ahead for ones that fill a row's tail. Greedy packing of
-# consecutive episodes left ~9% of the batch as padding (measured on ~200-token episodes, seq 512,
-# bench/bench_train.py); this look-ahead leaves ~4%, and an example still enters a row within
-# this many rows of its place in the (curriculum) order, because each row starts with the oldest.
-PACK_LOOKAHEAD = 64
-
-
-def _example_stream(enc: D.Encoded, seed: int, max_seq_len: int, tokenizer, fresh_names: float) -> Iterator[D.Example]:
-    """Examples in training order (index_stream), each draw renamed with fresh slot names with
-    probability ``fresh_names`` (D.rename_slots). The k-th draw's coin and names come from
-    ``Random((seed, k))``: a pure function of (examples, seed, k), so resuming can fast-forward."""
-    if fresh_names <= 0.0:
-        yield from D.ordered(enc.examples, seed)
-        return
-    for k, i in enumerate(D.index_stream(len(enc.examples), seed)):
-        ex = enc.examples[i]
-        rng = random.Random(f"{seed}:{k}")
-        if rng.random() < fresh_names:
-            renamed = D.encode_chat(tokenizer, D.rename_slots(enc.chats[i], rng).as_dicts())
-            if len(renamed.input_ids) <= max_seq_len:
-                ex = renamed
-        yield ex
-
-
-def _row_stream(examples: Iterator[D.Example], max_seq_len: int, packing: bool) -> Iterator[list[D.Example]]:
-    """Training rows forever: one example per row, or examples packed up to max_seq_len.
-
-    Packed rows start with the oldest waiting example, then take the largest waiting example that
-    still fits, until none does. Deterministic: a pure function of the example stream, so a
-    resumed run can fast-forward it.
-    """
-    stream = examples
-    if not packing:
-        for ex in stream:
-            yield [ex]
-        return
-    waiting: list[D.Example] = []
-
-    def refill() -> None:
-        while len(waiting) < PACK_LOOKAHEAD:
-            waiting.append(next(stream))
-
-    while True:
-        refill()
-        row = [waiting.pop(0)]
-        room = max_seq_len - len(row[0].input_ids)
-        while True:
-            refill()
-            best = -1
-            for j, e in enumerate(waiting):
-                n = len(e.input_ids)
-                if n <= room and (best < 0 or n > len(waiting[best].input_ids)):
-                    best = j
-            if best < 0:
-                break
-            e = waiting.pop(best)
-            row.append(e)
-            room -= len(e.input_ids)
-        yield row
-
-
-def training_rows(enc: D.Encoded, tokenizer, params: TrainParams) -> Iterator[list[D.Example]]:
-    """The loop's endless row stream for an encoded split (order, fresh names, packing)."""
-    examples = _example_stream(enc, params.seed, params.max_seq_len, tokenizer, params.fresh_names)
-    return _row_stream(examples, params.max_seq_len, params.packing)
-
-
-def _collate(rows: list[list[D.Example]], pad_id: int, packing: bool) -> dict[str, torch.Tensor]:
-    if packing:
-        return D.collate_packed(rows, pad_id)
-    return D.collate_padded([r[0] for r in rows], pad_id)
 
 
 def _tokenizer_digest(tokenizer) -> str:
@@ -215,16 +167,6 @@ def _validation_loss(accelerator, model, examples: Sequence[D.Example], batch_si
     total = accelerator.reduce(total, reduction="sum")
     model.train()
     return float(total[0] / total[1]) if total[1] > 0 else None
-
-
-def _lr_lambda(warmup: int, total: int):
-    def f(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        progress = (step - warmup) / max(1, total - warmup)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-    return f
 
 
 def _reset_single_process_state() -> None:
@@ -336,6 +278,10 @@ def train(
         _empty_out_dir(out_dir)
 
     n_params = count_params(model)
+    if params.packing:
+        # Flat packed batches: one causal SDPA per episode (model.VARLEN_ATTENTION); the saved
+        # model goes back to plain sdpa (save_checkpoint).
+        model.set_attn_implementation(VARLEN_ATTENTION)
     model.train()
     optimizer = torch.optim.AdamW(
         _param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8
@@ -343,9 +289,9 @@ def train(
     model, optimizer = accelerator.prepare(model, optimizer)
     # The scheduler is stepped by hand once per optimizer step; Accelerate's wrapper would step
     # it once per process and shorten the schedule under DDP.
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(params.warmup_steps, params.max_steps))
+    scheduler = get_cosine_schedule_with_warmup(optimizer, params.warmup_steps, params.max_steps)
 
-    rows = training_rows(train_enc, tokenizer, params)
+    rows = D.training_rows(train_enc, tokenizer, params)
     nproc, rank = accelerator.num_processes, accelerator.process_index
     bs = params.batch_size
     state = C.LoopState(step=0, rows_consumed=0, tokens=0, window=[0.0, 0.0])
@@ -366,20 +312,23 @@ def train(
     window = torch.tensor(state.window, dtype=torch.float64, device=accelerator.device)
     tokens_before = state.tokens
     tokens = 0  # real (non-pad) tokens this process trained on in this session
+    slots = 0  # token positions of those batches, pads included
     rows_per_step = params.grad_accum * bs * nproc
     save_every = params.save_every if checkpoint_dir is not None else 0
     bar = tqdm(
         total=params.max_steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True,
         disable=None if (progress and accelerator.is_main_process) else True,
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for step in range(state.step + 1, params.max_steps + 1):
         step_loss = 0.0
         for micro in range(params.grad_accum):
             global_rows = [next(rows) for _ in range(bs * nproc)]
-            batch = _collate(global_rows[rank * bs : (rank + 1) * bs], pad_id, params.packing)
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-            tokens += sum(len(e.input_ids) for r in global_rows[rank * bs : (rank + 1) * bs] for e in r)
+            mine = global_rows[rank * bs : (rank + 1) * bs]
+            batch = D.collate(mine, pad_id, params.packing)
+            slots += batch["input_ids"].numel()
+            batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
+            tokens += D.real_tokens(mine)
             last = micro == params.grad_accum - 1
             # Skip the DDP gradient all-reduce on all but the last micro-batch.
             ctx = accelerator.no_sync(model) if not last else contextlib.nullcontext()
@@ -422,7 +371,10 @@ def train(
             )
     bar.close()
     seconds = time.perf_counter() - t0
-    session_tokens = int(accelerator.reduce(torch.tensor([tokens], device=accelerator.device), reduction="sum").item())
+    cpu_seconds = time.process_time() - c0
+    session_tokens, session_slots = (
+        int(x) for x in accelerator.reduce(torch.tensor([tokens, slots], device=accelerator.device), reduction="sum").tolist()
+    )
     total_tokens = int(
         accelerator.reduce(torch.tensor([tokens_before + tokens], device=accelerator.device), reduction="sum").item()
     )
@@ -446,6 +398,9 @@ def train(
         corpus_digest=corpus_digest,
         num_processes=nproc,
         resumed_from_step=resumed_from_step,
+        real_token_share=session_tokens / session_slots if session_slots else 0.0,
+        cpu_seconds=cpu_seconds,
+        n_val_dropped_too_long=val_enc.dropped_too_long,
     )
     save_checkpoint(accelerator, model, tokenizer, out_dir, result, params)
     return result
@@ -476,6 +431,8 @@ def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainR
     state_dict = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(model)
+        if unwrapped.config._attn_implementation == VARLEN_ATTENTION:
+            unwrapped.set_attn_implementation("sdpa")  # what inference loads; packing is training-only
         unwrapped.save_pretrained(out_dir, state_dict=state_dict, is_main_process=True)
         tokenizer.save_pretrained(out_dir)
         write_json(out_dir / META_FILE, checkpoint_meta(result, params))

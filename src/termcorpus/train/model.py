@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+import torch.nn.functional as F
+from transformers import AttentionInterface, AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen3Config, Qwen3ForCausalLM
 
 from termcorpus.errors import ConfigError
 from termcorpus.params import TrainParams
@@ -19,6 +20,48 @@ from termcorpus.train.chat import CHAT_TEMPLATE, IM_END, IM_START, PAD
 from termcorpus.train.pretrained import resolve
 
 TINY = "tiny"
+
+# Packed training batches are one flat sequence of whole episodes (train/data.py collate_flat,
+# transformers' DataCollatorWithFlattening with cu_seq_lens). This attention runs SDPA with
+# is_causal on each episode's span: no episode sees another, no mask is built, no padding is
+# computed. Without cu_seq_lens (generation, padded batches) it is plain sdpa.
+VARLEN_ATTENTION = "termcorpus_varlen_sdpa"
+
+
+def varlen_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, cu_seq_lens_q=None, **kwargs):
+    """Attention over concatenated episodes: ``cu_seq_lens_q`` holds their boundaries (batch of 1)."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    if cu_seq_lens_q is None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
+    bounds = cu_seq_lens_q.tolist()
+    outs = [
+        F.scaled_dot_product_attention(
+            query[:, :, s:e], key[:, :, s:e], value[:, :, s:e], dropout_p=dropout, scale=scaling, is_causal=True,
+            enable_gqa=True,
+        )
+        for s, e in zip(bounds[:-1], bounds[1:])
+    ]
+    return torch.cat(outs, dim=2).transpose(1, 2).contiguous(), None
+
+
+def _varlen_mask(*args, **kwargs):
+    """No mask for a flat batch (the block-diagonal one transformers would build from the restarting
+    position ids is what cu_seq_lens already give, at no cost); sdpa's mask when a padding mask is
+    passed (padded batches, generation)."""
+    from transformers.masking_utils import sdpa_mask
+
+    return None if kwargs.get("attention_mask") is None else sdpa_mask(*args, **kwargs)
+
+
+def _register_varlen() -> None:
+    from transformers.masking_utils import AttentionMaskInterface
+
+    AttentionInterface.register(VARLEN_ATTENTION, varlen_sdpa)
+    AttentionMaskInterface.register(VARLEN_ATTENTION, _varlen_mask)
+
+
+_register_varlen()
 
 
 def is_preset(model: str) -> bool:
