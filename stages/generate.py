@@ -19,6 +19,7 @@ from termcorpus.params import load_section
 from termcorpus.records import Task, read_jsonl, write_json, write_jsonl
 from termcorpus.runtime import stage_main
 from termcorpus.tasks.catalog import read_seeds, read_taxonomy
+from termcorpus.tracking.metrics import write_stage_metrics
 
 
 @stage_main
@@ -66,9 +67,11 @@ def main() -> None:
     out = Path(args.out)
     write_jsonl(out / "tasks.jsonl", result.tasks)
     write_jsonl(out / "heldout.jsonl", result.heldout)
-    write_json(args.metrics, result.metrics())
+    # headline counts (per domain and per number of steps included) to the metrics file; the
+    # per-skill counts and everything else to the detail file (tracking/metrics.py)
+    write_stage_metrics("generate", result.metrics(), args.metrics)
     if args.detail:
-        write_json(args.detail, result.detail())
+        write_json(args.detail, {**result.metrics(), **result.detail()})
     # the rate goes to the console only: metrics files hold no wall-clock numbers
     n = len(result.tasks) + len(result.heldout)
     print(f"generate: {len(result.tasks)} tasks + {len(result.heldout)} held-out from {result.n_seeds} seeds "
