@@ -23,7 +23,7 @@ TIMING_KEY = re.compile(r"(_sec|_secs|_seconds|per_sec|_ms|elapsed|duration|wall
 
 HEADLINES: dict[str, tuple[str, ...]] = {
     "seed": ("n_*",),
-    "generate": ("n_*", "distinct_variant_ratio", "heldout_by_set.*", "drops.*", "composed.n_tasks",
+    "generate": ("n_*", "distinct_variant_ratio", "tasks_by_source.*", "heldout_by_set.*", "drops.*", "composed.n_tasks",
                  "composed.fraction_of_training", "composed.obs_dependent_fraction", "composed.n_skills_used",
                  "composed.by_domain.*", "composed.by_n_steps.*"),
     "execute": ("n_*", "pass_rate", "mean_reward", "mean_turns", "sandbox_limits", "gate.enabled", "gate.train.n_*",
