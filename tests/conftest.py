@@ -17,3 +17,7 @@ _spec.loader.exec_module(_serve)
 
 served_model = _serve.served_model
 openai_stub = _serve.openai_stub
+
+# Task fixtures (tests/fixtures/tasks/*) carry their own verifier tests (test_outputs.py and
+# helpers): they run inside a task's sandbox, never in this suite.
+collect_ignore_glob = ["fixtures/*"]
