@@ -171,10 +171,13 @@ def test_headline_keeps_success_and_trace_match_per_set_and_the_rest_goes_to_det
     cell = {"n": 2, "trials": 1, "success_rate": 0.5, "success_stderr": 0.0, "trace_match": 0.5,
             "valid_json_rate": 1.0, "by_domain": {"security": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}},
             "by_steps": {"3": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}}, "by_skill": {}}
-    metrics = {"finetuned": {"novel_names": cell, "extra": {"n": 0}}, "sets": {"novel_names": {"n_tasks": 2}},
-               "models": {"finetuned": "m/1"}}
+    metrics = {"finetuned": {"novel_names": cell, "extra": {"n": 0}}, "base": {"novel_names": cell},
+               "sets": {"novel_names": {"n_tasks": 2}}, "models": {"finetuned": "m/1"}}
     headline, detail = split_detail(metrics, ["finetuned", "base"])
-    assert headline == {"finetuned": {"novel_names": {"n": 2, "success_rate": 0.5, "success_stderr": 0.0,
-                                                      "trace_match": 0.5}, "extra": {"n": 0}}}
+    # the fine-tuned model keeps n, success, trace match and valid JSON; a baseline its success only
+    assert headline == {"finetuned": {"novel_names": {"n": 2, "success_rate": 0.5, "trace_match": 0.5,
+                                                      "valid_json_rate": 1.0}, "extra": {"n": 0}},
+                        "base": {"novel_names": {"success_rate": 0.5}}}
+    assert detail["base"]["novel_names"]["success_stderr"] == 0.0
     assert detail["finetuned"]["novel_names"]["by_steps"] == cell["by_steps"]
     assert detail["sets"] == metrics["sets"] and detail["models"] == metrics["models"]

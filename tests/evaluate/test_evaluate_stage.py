@@ -57,9 +57,10 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((workdir / "metrics/eval.json").read_text())
+    detail = json.loads((workdir / "reports/eval_detail.json").read_text())
     assert metrics["finetuned"]["heldout_variants"]["n"] == 1
-    assert metrics["base"]["heldout_families"]["n"] == 1
-    assert metrics["retrieval"]["heldout_variants"]["n"] == 1 and metrics["models"]["retrieval"] == "tfidf-nearest"
+    assert detail["base"]["heldout_families"]["n"] == 1
+    assert detail["retrieval"]["heldout_variants"]["n"] == 1 and detail["models"]["retrieval"] == "tfidf-nearest"
     assert (workdir / "plots/eval_by_domain.csv").read_text().splitlines() == [
         "domain,agent,set,success_rate",
         "file_operations,finetuned,heldout_variants,0.0",
@@ -75,7 +76,6 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
     assert metrics["finetuned"]["novel_names"]["n"] == 1  # fa-n1 failed the gate: skipped
     assert set(metrics["finetuned"]["novel_names"]) == {"n", "success_rate", "trace_match", "valid_json_rate"}
     assert set(metrics["retrieval"]["novel_names"]) == {"success_rate"}
-    detail = json.loads((workdir / "reports/eval_detail.json").read_text())
     assert detail["sets"]["novel_names"]["skipped_gate"] == 1
     assert set(detail["finetuned"]["novel_names"]["by_steps"]) == {"1"}
     assert (workdir / "plots/eval_success.png").read_bytes()[:4] == b"\x89PNG"

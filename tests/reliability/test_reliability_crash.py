@@ -153,7 +153,9 @@ def test_sigkill_at_random_points_then_resume_gives_identical_bytes(reference, t
     assert not journal.exists()
     assert _md5(out) == _md5(ref_ws / "data/trajectories/trajectories.jsonl")
     assert _md5(ws / "metrics/execute.json") == _md5(ref_ws / "metrics/execute.json")
-    assert sorted(p.name for p in out.parent.iterdir()) == ["trajectories.jsonl"]
+    # the stage's outs and nothing else (no journal, no temp file); gate.jsonl: every task's verdict
+    assert sorted(p.name for p in out.parent.iterdir()) == ["gate.jsonl", "trajectories.jsonl"]
+    assert _md5(out.with_name("gate.jsonl")) == _md5(ref_ws / "data/trajectories/gate.jsonl")
 
 
 @pytest.mark.integration

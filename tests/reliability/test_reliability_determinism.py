@@ -49,7 +49,7 @@ def _env(home: Path) -> dict[str, str]:
 
 def _workspace(root: Path) -> Path:
     root.mkdir(parents=True)
-    for rel in ("stages", "data/seeds", "data/skills", "expectations"):
+    for rel in ("stages", "data/seeds", "data/skills", "data/adapters", "expectations"):
         shutil.copytree(REPO / rel, root / rel)
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     for section, over in SMALL.items():

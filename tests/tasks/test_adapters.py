@@ -159,7 +159,7 @@ def test_failing_or_idle_gold_is_dropped_or_stops(tmp_path):
 def test_sample_tasks_pass_the_gate(tmp_path):
     """A few of each shipped kind through the real validity gate: oracle passes, null and the
     shortcut agents fail (the whole sample is gated by the test marked slow below)."""
-    from termcorpus.generate.gate import check_tasks
+    from termcorpus.execute.gate import check_tasks
 
     def pick(src: Path, ids: tuple[str, ...]) -> str:
         rows = [json.loads(line) for line in src.read_text().splitlines()]
@@ -178,7 +178,7 @@ def test_sample_tasks_pass_the_gate(tmp_path):
 @pytest.mark.slow
 @needs_bwrap
 def test_every_sample_task_passes_the_gate():
-    from termcorpus.generate.gate import check_tasks
+    from termcorpus.execute.gate import check_tasks
 
     res = build_tasks([AdapterSource(path=str(NL2BASH), kind="nl2bash"),
                        AdapterSource(path=str(PROGRAMS), kind="program")], CFG)

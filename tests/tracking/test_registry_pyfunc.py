@@ -51,7 +51,7 @@ def _checkpoint(tmp_path: Path) -> Path:
     d = tmp_path / "models" / "terminal-agent"
     _models.build_model(tok).save_pretrained(d)
     tok.save_pretrained(d)
-    (d / "termcorpus.json").write_text(json.dumps({"base_model": "tiny", "seed": 0}, indent=2, sort_keys=True) + "\n")
+    (d / "termcorpus.json").write_text(json.dumps({"base_model": "tiny", "seed": 0, "val_loss": 2.6}, indent=2, sort_keys=True) + "\n")
     return d
 
 

@@ -81,7 +81,7 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     ]
     # Nothing undeclared beside the outs, the metrics and the MLflow store.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "dvclive", "metrics", "mlflow.db", "mlruns", "models", "params.yaml", "plots", "reports"
+        "dvclive", "metrics", "mlartifacts", "mlflow.db", "models", "params.yaml", "plots", "reports"
     ]
 
 
