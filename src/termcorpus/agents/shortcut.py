@@ -127,25 +127,21 @@ class EmptyFilesAgent(_ShortcutAgent):
 
     name = "empty_files"
     model = "shortcut"
+    dirs = False  # MakeDirsAgent: directories instead of files
 
     def first_action(self, task: Task) -> Action:
         paths = mentioned_names(task.instruction)
-        return Action(analysis="The task names some files.", plan="Create the missing ones.",
-                      commands=[Command(keystrokes=_create_missing(paths, None), duration=1.0)],
+        return Action(analysis=f"The task names some {'directories' if self.dirs else 'files'}.",
+                      plan="Create the missing ones.",
+                      commands=[Command(keystrokes=_create_missing(paths, None, dirs=self.dirs), duration=1.0)],
                       task_complete=False)
 
 
-class MakeDirsAgent(_ShortcutAgent):
+class MakeDirsAgent(EmptyFilesAgent):
     """Creates a directory for every name the instruction mentions that does not exist yet."""
 
     name = "make_dirs"
-    model = "shortcut"
-
-    def first_action(self, task: Task) -> Action:
-        paths = mentioned_names(task.instruction)
-        return Action(analysis="The task names some directories.", plan="Create the missing ones.",
-                      commands=[Command(keystrokes=_create_missing(paths, None, dirs=True), duration=1.0)],
-                      task_complete=False)
+    dirs = True
 
 
 class CopyValuesAgent(_ShortcutAgent):

@@ -29,8 +29,8 @@ from typing import Iterable, Sequence
 from termcorpus.curate.decontam import DecontamIndex, items_from_tasks
 from termcorpus.generate.mutate import render_variant, stable_seed
 from termcorpus.generate.pools import _CONSONANTS, _VOWELS, draw
-from termcorpus.records import DOMAINS, HELDOUT_SETS, Task
-from termcorpus.tasks.seeds import Seed
+from termcorpus.records import HELDOUT_SETS, Task
+from termcorpus.tasks.seeds import Seed, round_robin_by_domain
 
 EVAL_SETS = HELDOUT_SETS
 
@@ -92,15 +92,8 @@ def has_name_slots(seed: Seed) -> bool:
 def choose_heldout_families(seeds: Sequence[Seed], k: int, gen_seed: int) -> list[Seed]:
     """``k`` seeds (at most a quarter of them) held out whole: per domain in a stable hashed
     order, taken round-robin over ``records.DOMAINS``; returned sorted by id."""
-    k = min(k, len(seeds) // 4)
-    queues = {d: sorted((s for s in seeds if s.domain == d), key=lambda s: (stable_seed("heldout_family", gen_seed, s.id), s.id))
-              for d in DOMAINS}
-    out: list[Seed] = []
-    while len(out) < k:
-        for d in DOMAINS:
-            if queues[d] and len(out) < k:
-                out.append(queues[d].pop(0))
-    return sorted(out, key=lambda s: s.id)
+    return round_robin_by_domain(seeds, min(k, len(seeds) // 4),
+                                 key=lambda s: (stable_seed("heldout_family", gen_seed, s.id), s.id))
 
 
 def novel_name_tasks(seeds: Sequence[Seed], n: int, gen_seed: int, words: set[str], drops: Counter) -> list[Task]:

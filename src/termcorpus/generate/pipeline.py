@@ -31,8 +31,8 @@ from tqdm import tqdm
 from termcorpus.generate.compose import compose_split, composable
 from termcorpus.generate.heldout import choose_heldout_families, clean_split, novel_name_tasks, training_words
 from termcorpus.generate.mutate import render_variant, variant_seed
-from termcorpus.records import DOMAINS, Task
-from termcorpus.tasks.seeds import Seed, custom_family, skill_seed
+from termcorpus.records import Task
+from termcorpus.tasks.seeds import Seed, custom_family, round_robin_by_domain, skill_seed
 from termcorpus.tasks.skills import Taxonomy
 
 MAX_ATTEMPTS = 20
@@ -116,13 +116,7 @@ def select_seeds(seeds: Sequence[Seed], *, domains: Sequence[str] = (), max_seed
     chosen = [s for s in seeds if not domains or s.domain in domains]
     if not max_seeds or max_seeds >= len(chosen):
         return sorted(chosen, key=lambda s: s.id)
-    queues = {d: sorted((s for s in chosen if s.domain == d), key=lambda s: s.id) for d in DOMAINS}
-    out: list[Seed] = []
-    while len(out) < max_seeds:
-        for d in DOMAINS:
-            if queues[d] and len(out) < max_seeds:
-                out.append(queues[d].pop(0))
-    return sorted(out, key=lambda s: s.id)
+    return round_robin_by_domain(chosen, max_seeds, key=lambda s: s.id)
 
 
 def _key(task: Task) -> str:

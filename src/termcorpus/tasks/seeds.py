@@ -54,7 +54,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal, Sequence
 
 from pydantic import Field, field_validator
 
@@ -274,3 +274,16 @@ def load_seeds(directory: str | Path, taxonomy: Taxonomy, strict: bool = True,
     if not seeds:
         raise DataError("no seeds found (expected *.yaml files with a 'seeds' list)", where=str(directory))
     return [seeds[k] for k in sorted(seeds)]
+
+
+def round_robin_by_domain(seeds: Sequence["Seed"], k: int, key: Callable[["Seed"], object]) -> list["Seed"]:
+    """``k`` seeds taken round-robin over ``records.DOMAINS`` (each domain's seeds in ``key``
+    order), so a small selection still covers every domain; returned sorted by id. ``k`` must
+    not exceed ``len(seeds)``."""
+    queues = {d: sorted((s for s in seeds if s.domain == d), key=key) for d in DOMAINS}
+    out: list[Seed] = []
+    while len(out) < k:
+        for d in DOMAINS:
+            if queues[d] and len(out) < k:
+                out.append(queues[d].pop(0))
+    return sorted(out, key=lambda s: s.id)

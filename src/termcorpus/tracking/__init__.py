@@ -20,6 +20,7 @@ from typing import Any
 from termcorpus.errors import EnvironmentProblem
 from termcorpus.params import TrackingParams
 from termcorpus.runtime import git_rev
+from termcorpus.tracking.metrics import flatten
 
 CORPUS_DATASET_NAME = "terminal-corpus"
 META_FILE = "termcorpus.json"
@@ -223,15 +224,9 @@ def _metric_key(k: str) -> str:
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in k)
 
 
-def _flat_counts(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flat_counts(v, key + "."))
-        elif isinstance(v, (int, float, str, bool)):
-            out[key] = v
-    return out
+def _flat_counts(d: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys -> numbers, strings and bools (``metrics.flatten`` without its None values)."""
+    return {k: v for k, v in flatten(d).items() if v is not None}
 
 
 def find_corpus_run(client, digest: str) -> Any | None:
