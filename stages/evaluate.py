@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     write_plot_csv(args.plots, metrics)
     write_success_plot(args.success_plot, metrics)
     log_evaluation(model_dir=args.model, metrics=metrics, tracking=tracking)
-    for agent in ("finetuned", "retrieval", "base"):
+    for agent in AGENTS:
         line = ", ".join(
             f"{s} {m['success_rate']:.1%}" + (f" ± {m['success_stderr']:.1%}" if m.get("trials", 1) > 1 else "")
             + f" of {m['n']}"
