@@ -62,9 +62,18 @@ def test_v1_cgroup_has_the_limits_and_is_removed(task, config):
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root starts sandboxes in cgroups")
 def test_no_probe_or_task_cgroups_left_after_sessions(task, config):
     parents = [p for p in (cgroup.delegated_parent(), *cgroup.v1_parents()) if p is not None]
-    before = {c for p in parents for c in p.glob("termcorpus-*")}
+    # Only this process's cgroups (the names carry the creating pid): other processes on the
+    # machine may be running sandboxes of their own while this test runs.
+    pid = os.getpid()
+
+    def ours() -> set:
+        return {c for p in parents for pat in (f"termcorpus-{pid}-*", f"termcorpus-probe-{pid}-*") for c in p.glob(pat)}
+
+    before = ours()
+    during = set()
     for _ in range(2):
         with open_session(task, config) as s:
             s.run("true")
-    after = {c for p in parents for c in p.glob("termcorpus-*")}
-    assert after <= before
+            during |= ours()
+    assert during - before, "no cgroup of this process seen during a session: the name filter misses them"
+    assert ours() <= before

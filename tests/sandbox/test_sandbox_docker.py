@@ -327,7 +327,7 @@ def test_unclaimed_container_copies_app_back_and_goes_at_exit(docker_daemon, wor
     assert r.returncode == 0, r.stderr
     cid = r.stdout.strip()
     app = workdir_parent / "app"
-    assert sorted(p.name for p in app.iterdir()) == ["made.txt"]
+    assert sorted(p.name for p in app.iterdir()) == ["made.txt"], r.stderr
     assert (app / "made.txt").read_text() == "made\n"
     import docker.errors
 

@@ -413,8 +413,9 @@ def _evict(entry: _Parked) -> None:
     try:
         if entry.workdir.is_dir():
             _sync_app_out(entry.container, entry.workdir)
-    except Exception:
-        pass  # best effort: the container goes regardless
+    except Exception as e:  # the container goes regardless; say what was not copied back
+        print(f"termcorpus: could not copy /app of a parked container back to {entry.workdir}: "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
     finally:
         _remove(entry.container)
 
