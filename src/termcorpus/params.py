@@ -191,6 +191,8 @@ class TrainParams:
 class EvaluateParams:
     max_tasks: int = p(60, "Held-out tasks per evaluation set (0: all).", min=0)
     max_turns: int = p(6, "Turns per episode.", min=1, max=100)
+    max_parse_errors: int = p(3, "An episode ends after this many unparseable replies in a row, for every agent "
+                                 "(0: never); counted as parse_ended.", min=0, max=100)
     max_new_tokens: int = p(320, "Tokens generated per turn.", min=8)
     temperature: float = p(0.0, "Sampling temperature (0: greedy).", min=0.0, max=5.0)
     batch_size: int = p(32, "Episodes stepped together in one generate call.", min=1)

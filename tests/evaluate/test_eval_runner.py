@@ -32,7 +32,8 @@ class ScriptedEpisode:
         self.log.append(("close", self.task.id))
 
     def step(self, raw):
-        self.turns.append(Turn(action=None, raw=raw, parse_error="x", observation="obs"))
+        error = "unparseable" if raw == "garbage" else None
+        self.turns.append(Turn(action=None, raw=raw, parse_error=error, observation="obs"))
         self.messages += [Message(role="assistant", content=raw), Message(role="user", content="obs")]
         self.done = raw == "DONE" or len(self.turns) >= self.max_turns
 
@@ -78,14 +79,15 @@ def tasks(task_factory):
     return out
 
 
-def _run(agent, tasks, batch_size, log, max_turns=10, opened=None):
+def _run(agent, tasks, batch_size, log, max_turns=10, opened=None, max_parse_errors=0):
     def open_episode(task):
         ep = ScriptedEpisode(task, max_turns, log)
         if opened is not None:
             opened.append(ep)
         return ep
 
-    return run_lockstep(agent, tasks, open_episode=open_episode, batch_size=batch_size, max_turns=max_turns)
+    return run_lockstep(agent, tasks, open_episode=open_episode, batch_size=batch_size, max_turns=max_turns,
+                        max_parse_errors=max_parse_errors)
 
 
 def test_results_come_back_in_task_order_with_each_episode_run_to_done(tasks):
@@ -137,3 +139,29 @@ def test_episode_whose_prompt_no_longer_fits_is_ended_and_counted(tasks):
     res = _run(agent, tasks, 3, [])
     assert [r.trajectory.n_turns for r in res] == [1, 2, 2, 1, 2, 1, 2]
     assert [r.context_ended for r in res] == [False, True, False, False, True, False, False]
+
+
+class ScriptAgent:
+    """Replies from one fixed script by turn number, for every episode."""
+
+    name, model = "scripted", "none"
+
+    def __init__(self, script):
+        self.script = script
+
+    def act_batch(self, chats):
+        return [self.script[sum(m.role == "assistant" for m in chat)] for chat in chats]
+
+
+def test_unparseable_replies_in_a_row_end_the_episode_and_are_counted(tasks):
+    # a parsed reply in between resets the streak: the episode ends on the second bad one in a row
+    script = ["garbage", "again", "garbage", "garbage"] + ["again"] * 10
+    res = _run(ScriptAgent(script), tasks[:3], 2, [], max_parse_errors=2)
+    assert [r.trajectory.n_turns for r in res] == [4, 4, 4]
+    assert all(r.parse_ended and not r.context_ended for r in res)
+
+
+def test_parse_error_limit_zero_never_ends_an_episode(tasks):
+    res = _run(ScriptAgent(["garbage"] * 20), tasks[:2], 2, [], max_turns=7, max_parse_errors=0)
+    assert [r.trajectory.n_turns for r in res] == [7, 7]
+    assert not any(r.parse_ended for r in res)

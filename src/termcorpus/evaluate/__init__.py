@@ -163,7 +163,7 @@ def evaluate_model(
     result into ``metrics/eval.json`` (headline) and ``reports/eval_detail.json``.
 
     Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
-    mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended,
+    mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended, parse_ended,
     by_domain / by_steps / by_skill: {key: {n, success_rate, trace_match}}}}},
     "sets": {set: {available_tasks, available_families, n_tasks, n_families, skipped_gate,
     not_trained}} (``extra``: ``import_notes`` instead of the skips),
@@ -230,7 +230,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                     agent.reseed(trial_seed(params.seed, trial))
                 results = run_lockstep(
                     agent, [queue[k] for k in keys], open_episode=open_episode, batch_size=params.batch_size,
-                    max_turns=params.max_turns, progress=bar,
+                    max_turns=params.max_turns, max_parse_errors=params.max_parse_errors, progress=bar,
                 )
                 by_key.append(dict(zip(keys, results, strict=True)))
             metrics[agent.name] = {}

@@ -28,10 +28,12 @@ DIGITS = 4
 
 @dataclass(frozen=True)
 class EpisodeResult:
-    """One evaluated episode: its trajectory, and whether it ended because the context was full."""
+    """One evaluated episode: its trajectory, and whether it ended early because the context was
+    full (``context_ended``) or after too many unparseable replies in a row (``parse_ended``)."""
 
     trajectory: Trajectory
     context_ended: bool = False
+    parse_ended: bool = False
 
 
 def _keys(keystrokes: str) -> str:
@@ -98,7 +100,7 @@ def summarize(
     success rate and ``success_stderr`` its standard error (``success_by_trial`` lists the trial
     rates when there are several). With one trial the stderr is 0.0 for greedy decoding (a rerun
     gives the same replies) and ``None`` when ``sampled`` (unknown: run more trials). Every other
-    rate pools all episodes; ``n`` counts tasks, ``context_ended`` episodes. ``by_domain``,
+    rate pools all episodes; ``n`` counts tasks, ``context_ended`` and ``parse_ended`` episodes. ``by_domain``,
     ``by_skill`` and ``by_steps`` (:func:`n_steps`) give ``{n tasks, success_rate, trace_match}``;
     a task counts once under each of its skills.
     An empty set reports only ``n: 0`` (no rates: there is nothing to divide by).
@@ -110,7 +112,7 @@ def summarize(
     n = len(tasks)
     if n == 0:
         return {"n": 0}
-    reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = 0
+    reward = turns_total = parsed = exact = turn_hits = turn_den = ctx = bad = 0
     per_trial = [0] * trials
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -128,6 +130,7 @@ def summarize(
         turn_hits += h
         turn_den += d
         ctx += res.context_ended
+        bad += res.parse_ended
         for cell in (by_domain[task.domain], by_steps[str(n_steps(task))],
                      *(by_skill[skill] for skill in sorted(set(task.skills)))):
             cell[0] += 1
@@ -150,6 +153,7 @@ def summarize(
         "turn_match_rate": _rate(turn_hits, turn_den),
         "mean_turns": _rate(turns_total, episodes),
         "context_ended": ctx,
+        "parse_ended": bad,
         "by_domain": _cells(by_domain, trials),
         "by_skill": _cells(by_skill, trials),
         "by_steps": dict(sorted(_cells(by_steps, trials).items(), key=lambda kv: int(kv[0]))),

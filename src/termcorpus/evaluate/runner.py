@@ -9,7 +9,10 @@ batching: short episodes do not wait for long ones).
 
 An episode also ends when its next prompt leaves the model less than ``MIN_REPLY_TOKENS``
 positions (``agent.prompt_room``): it is verified as it stands and counted as
-``context_ended``, rather than having its instruction cut off the front of the prompt.
+``context_ended``, rather than having its instruction cut off the front of the prompt. With
+``max_parse_errors`` > 0 it also ends after that many unparseable replies in a row
+(``parse_ended``): a model that has lost the Terminus-2 format rarely finds it again, and each
+further turn costs a full generate call (the untrained base model spends most of evaluation there).
 
 The schedule depends only on the tasks and the replies, so the same inputs give the same results.
 """
@@ -23,7 +26,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from termcorpus.agents.model import MIN_REPLY_TOKENS
 from termcorpus.evaluate.metrics import EpisodeResult
-from termcorpus.records import Message, Task, Trajectory
+from termcorpus.records import Message, Task, Trajectory, Turn
 
 
 class BatchAgent(Protocol):
@@ -35,6 +38,7 @@ class BatchAgent(Protocol):
 
 class EpisodeLike(Protocol):
     messages: list[Message]
+    turns: list[Turn]
     done: bool
 
     def __enter__(self) -> "EpisodeLike": ...
@@ -49,6 +53,7 @@ class _Slot:
     episode: EpisodeLike
     steps: int = 0
     context_ended: bool = False
+    parse_ended: bool = False
 
 
 def run_lockstep(
@@ -58,12 +63,14 @@ def run_lockstep(
     open_episode: Callable[[Task], EpisodeLike],
     batch_size: int,
     max_turns: int,
+    max_parse_errors: int = 0,
     progress: Any = None,
 ) -> list[EpisodeResult]:
     """Run one episode per task with ``agent``; results in task order.
 
     ``open_episode(task)`` builds an (unopened) episode; the runner enters and exits it.
     ``max_turns`` is a backstop: an episode that is not done after that many steps is finished.
+    ``max_parse_errors`` (0: off) finishes an episode after that many unparseable replies in a row.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -91,9 +98,11 @@ def run_lockstep(
                 for s, raw in zip(stepping, replies, strict=True):
                     s.episode.step(raw)
                     s.steps += 1
+                    if max_parse_errors and not s.episode.done and _bad_streak(s.episode.turns) >= max_parse_errors:
+                        s.parse_ended = True
             for s in list(slots):
-                if s.episode.done or s.context_ended or s.steps >= max_turns:
-                    results[s.index] = EpisodeResult(s.episode.finish(), s.context_ended)
+                if s.episode.done or s.context_ended or s.parse_ended or s.steps >= max_turns:
+                    results[s.index] = EpisodeResult(s.episode.finish(), s.context_ended, s.parse_ended)
                     slots.remove(s)
                     s.episode.__exit__(None, None, None)
                     if progress is not None:
@@ -107,3 +116,13 @@ def run_lockstep(
             except Exception:  # noqa: BLE001 - keep closing the others; the first error propagates
                 pass
     return [r for r in results if r is not None]
+
+
+def _bad_streak(turns: Sequence[Turn]) -> int:
+    """Unparseable replies at the end of ``turns``, in a row."""
+    n = 0
+    for turn in reversed(turns):
+        if turn.parse_error is None:
+            break
+        n += 1
+    return n
