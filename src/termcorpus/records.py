@@ -34,7 +34,9 @@ DOMAINS: tuple[str, ...] = (
 # evaluation task leaked into training data (see curate/decontaminate).
 CANARY = "termcorpus-canary-7f3c2a91"
 # The held-out evaluation sets generate writes (``Task.eval_set``; generate/heldout.py builds them).
-HELDOUT_SETS: tuple[str, ...] = ("heldout_variants", "heldout_compositions", "heldout_families", "novel_names")
+HELDOUT_SETS: tuple[str, ...] = (
+    "heldout_variants", "heldout_compositions", "heldout_compositions_novel_pairs", "heldout_families", "novel_names",
+)
 
 
 class _Record(BaseModel):

@@ -5,6 +5,8 @@ built and what it guarantees):
 
 - ``heldout_variants``: new draws of trained templates (recall of a template);
 - ``heldout_compositions``: composed tasks whose ordered skill sequence training never saw;
+- ``heldout_compositions_novel_pairs``: composed tasks none of whose adjacent skill pairs
+  training saw either (scored as a set of its own);
 - ``heldout_families``: seed families never trained on (generate holds them out whole);
 - ``novel_names``: trained templates whose every name is made up and unseen in training;
 - ``extra``: Harbor / Terminal-Bench task directories named in ``evaluate.extra_tasks``,
