@@ -38,15 +38,13 @@ def main(ctx: click.Context, params_path: str) -> None:
 @click.pass_context
 def params_cmd(ctx: click.Context) -> None:
     """Check params.yaml and print every key with its value and help text."""
-    import dataclasses
-
-    from termcorpus.params import SECTIONS, load_all
+    from termcorpus.params import SECTIONS, describe, load_all
 
     loaded = load_all(ctx.obj["params_path"])
     for name, cls in SECTIONS.items():
         click.echo(f"{name}:")
-        for f in dataclasses.fields(cls):
-            click.echo(f"  {f.name}: {getattr(loaded[name], f.name)!r}  # {f.metadata.get('help', '')}")
+        for key, help_text in describe(cls).items():
+            click.echo(f"  {key}: {getattr(loaded[name], key)!r}  # {help_text}")
 
 
 def _load_task(source: str, task_id: str | None):
