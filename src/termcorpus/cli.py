@@ -12,17 +12,14 @@ from pathlib import Path
 
 import click
 
-from termcorpus.errors import TermcorpusError
+from termcorpus.runtime import domain_errors
 from termcorpus.sandbox.config import BACKENDS  # light: the backends' own modules load on use
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
-        try:
+        with domain_errors():
             return super().invoke(ctx)
-        except TermcorpusError as e:
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
 
 
 @click.group(cls=_Group)

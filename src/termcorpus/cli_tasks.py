@@ -12,18 +12,16 @@ from pathlib import Path
 
 import click
 
-from termcorpus.errors import DataError, TermcorpusError
+from termcorpus.errors import DataError
+from termcorpus.runtime import domain_errors
 
 
 class _TasksGroup(click.Group):
     """Same error contract as the main group, also when this group is invoked on its own."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
+        with domain_errors():
             return super().invoke(ctx)
-        except TermcorpusError as e:
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
 
 
 @click.group("tasks", cls=_TasksGroup)
