@@ -12,7 +12,7 @@ import pytest
 
 from termcorpus.generate.pipeline import generate_tasks, select_seeds
 from termcorpus.records import CANARY, DOMAINS, Task, read_jsonl, write_jsonl
-from termcorpus.tasks.catalog import build_catalog, write_catalog
+from termcorpus.generate.catalog import build_catalog, write_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from typing import Any
 from termcorpus.generate.pipeline import generate_tasks, select_seeds
 from termcorpus.params import GenerateParams
 from termcorpus.records import Task, read_jsonl, write_json, write_jsonl
-from termcorpus.tasks.catalog import read_seeds, read_taxonomy
+from termcorpus.generate.catalog import read_seeds, read_taxonomy
 from termcorpus.tracking.metrics import write_stage_metrics
 
 

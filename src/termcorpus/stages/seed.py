@@ -13,8 +13,8 @@ from typing import Any
 from termcorpus.params import SeedParams
 from termcorpus.records import write_jsonl
 from termcorpus.sandbox import SandboxConfig
-from termcorpus.tasks.adapters import build_tasks
-from termcorpus.tasks.catalog import build_catalog, write_catalog
+from termcorpus.execute.adapters import build_tasks
+from termcorpus.generate.catalog import build_catalog, write_catalog
 from termcorpus.tracking.metrics import write_stage_metrics
 
 
