@@ -62,10 +62,8 @@ def _load_task(source: str, task_id: str | None):
                 return t
         raise DataError(f"no task with id {task_id!r}", where=str(path))
     if path.is_dir():
-        try:
-            from termcorpus.tasks.interop import import_task_dir
-        except ImportError:
-            raise DataError("task directories need the interop module (tasks import), not installed", where=str(path))
+        from termcorpus.tasks.interop import import_task_dir
+
         return import_task_dir(path)
     raise DataError("expected a tasks .jsonl file or a task directory", where=str(path))
 
@@ -148,16 +146,13 @@ def sandbox_sweep_cmd() -> None:
 
 def _register() -> None:
     """Attach the command groups that live in their own modules (imports stay light)."""
+    from termcorpus.cli_tasks import tasks_group
     from termcorpus.report.cli import ablate_cmd, report_cmd
     from termcorpus.show import show_cmd
 
     main.add_command(report_cmd)
     main.add_command(ablate_cmd)
     main.add_command(show_cmd)
-    try:
-        from termcorpus.cli_tasks import tasks_group
-    except ImportError:  # interop module not installed in this checkout
-        return
     main.add_command(tasks_group)
 
 

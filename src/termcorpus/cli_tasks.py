@@ -1,8 +1,9 @@
 """``termcorpus tasks``: export tasks as Harbor directories, import Harbor / Terminal-Bench
 directories, and run the validity gate on any of them.
 
-The lead's ``cli.py`` registers :data:`tasks_group` on the main group. Each command maps its
-options onto one library call; a domain error becomes one line on stderr and exit code 2.
+``cli.py`` registers :data:`tasks_group` on the main group. Each command maps its options onto
+one library call; a domain error becomes one line on stderr and exit code 2
+(``runtime.domain_errors``).
 """
 
 from __future__ import annotations
