@@ -11,8 +11,8 @@ from pathlib import Path
 from termcorpus.errors import DataError
 from termcorpus.sandbox import check_backend, open_session
 from termcorpus.tasks.adapter_files.check_tree import snapshot
-from termcorpus.tasks.adapters import (AdapterResult, NL2BashRecord, ProgramRecord, _source_name, nl2bash_task,
-                                       parse_rows, program_task)
+from termcorpus.tasks.adapters import (AdapterResult, NL2BashRecord, ProgramRecord, nl2bash_task, parse_rows,
+                                       program_task, source_name)
 
 
 def _tests_pass(session) -> bool:
@@ -32,7 +32,7 @@ def build_tasks(sources: list, sandbox_config, *, root: Path | None = None, stri
         return result
     check_backend(sandbox_config)
     for src in sources:
-        name = _source_name(src.path)
+        name = source_name(src.path)
         rows = parse_rows(src.path, src.kind, src.format, root=root, known_skills=known_skills)
         n_before = len(result.tasks)
         for where, rec in rows:

@@ -256,7 +256,7 @@ def _helper(name: str) -> str:
     return (_FILES / name).read_text(encoding="utf-8")
 
 
-def _source_name(path: str) -> str:
+def source_name(path: str) -> str:
     stem = Path(path).name
     for suffix in (".jsonl", ".parquet"):
         stem = stem.removesuffix(suffix)
