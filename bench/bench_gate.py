@@ -35,7 +35,7 @@ GOAL_RATIO = 1.0
 
 def _tasks(n: int):  # type: ignore[no-untyped-def]
     from termcorpus.generate.pipeline import generate_tasks
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
     pool = generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=2, n_heldout_variants=0,

@@ -29,7 +29,7 @@ RESULTS = REPO / "bench" / "RESULTS.md"
 
 def bench_generation(variants: int, skill_tasks: int) -> dict[str, float]:
     from termcorpus.generate.pipeline import generate_tasks
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
     t0 = time.perf_counter()

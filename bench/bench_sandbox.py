@@ -63,7 +63,7 @@ def _docker_version() -> str:
 
 def _tasks(n: int):
     from termcorpus.generate.pipeline import generate_tasks
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
     return generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=1, n_heldout_variants=0).tasks[:n]

@@ -68,3 +68,29 @@ def test_invalid_yaml_names_file_and_line(tmp_path):
 def test_missing_params_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_section("train", tmp_path / "nope.yaml")
+
+
+def test_model_defaults_equal_params_yaml_both_ways():
+    """params.yaml and the models are one source: every shipped key is a model field holding the
+    same value as its default, and every model field is in params.yaml."""
+    shipped = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert set(shipped) == set(SECTIONS)
+    for name, cls in SECTIONS.items():
+        raw = shipped[name] or {}
+        fields = set(cls.__pydantic_fields__)
+        assert set(raw) == fields, f"{name}: only in params.yaml {set(raw) - fields}, only in the model {fields - set(raw)}"
+        assert parse_section(name, raw, cls) == cls(), f"{name}: a default differs from params.yaml"
+
+
+def test_every_param_has_help_text():
+    from termcorpus.params import describe
+
+    for name, cls in SECTIONS.items():
+        assert all(describe(cls).values()), name
+
+
+def test_list_item_of_wrong_type_names_its_index():
+    from termcorpus.params import EvaluateParams
+
+    with pytest.raises(ConfigError, match=r"'evaluate.extra_tasks\[0\]' must be str, got int"):
+        parse_section("evaluate", {"extra_tasks": [1]}, EvaluateParams)

@@ -12,17 +12,14 @@ from pathlib import Path
 
 import click
 
-from termcorpus.errors import TermcorpusError
+from termcorpus.runtime import domain_errors
 from termcorpus.sandbox.config import BACKENDS  # light: the backends' own modules load on use
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
-        try:
+        with domain_errors():
             return super().invoke(ctx)
-        except TermcorpusError as e:
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
 
 
 @click.group(cls=_Group)
@@ -38,15 +35,13 @@ def main(ctx: click.Context, params_path: str) -> None:
 @click.pass_context
 def params_cmd(ctx: click.Context) -> None:
     """Check params.yaml and print every key with its value and help text."""
-    import dataclasses
-
-    from termcorpus.params import SECTIONS, load_all
+    from termcorpus.params import SECTIONS, describe, load_all
 
     loaded = load_all(ctx.obj["params_path"])
     for name, cls in SECTIONS.items():
         click.echo(f"{name}:")
-        for f in dataclasses.fields(cls):
-            click.echo(f"  {f.name}: {getattr(loaded[name], f.name)!r}  # {f.metadata.get('help', '')}")
+        for key, help_text in describe(cls).items():
+            click.echo(f"  {key}: {getattr(loaded[name], key)!r}  # {help_text}")
 
 
 def _load_task(source: str, task_id: str | None):
@@ -67,10 +62,8 @@ def _load_task(source: str, task_id: str | None):
                 return t
         raise DataError(f"no task with id {task_id!r}", where=str(path))
     if path.is_dir():
-        try:
-            from termcorpus.tasks.interop import import_task_dir
-        except ImportError:
-            raise DataError("task directories need the interop module (tasks import), not installed", where=str(path))
+        from termcorpus.tasks.interop import import_task_dir
+
         return import_task_dir(path)
     raise DataError("expected a tasks .jsonl file or a task directory", where=str(path))
 
@@ -153,16 +146,13 @@ def sandbox_sweep_cmd() -> None:
 
 def _register() -> None:
     """Attach the command groups that live in their own modules (imports stay light)."""
+    from termcorpus.cli_tasks import tasks_group
     from termcorpus.report.cli import ablate_cmd, report_cmd
     from termcorpus.show import show_cmd
 
     main.add_command(report_cmd)
     main.add_command(ablate_cmd)
     main.add_command(show_cmd)
-    try:
-        from termcorpus.cli_tasks import tasks_group
-    except ImportError:  # interop module not installed in this checkout
-        return
     main.add_command(tasks_group)
 
 

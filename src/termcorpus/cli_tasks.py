@@ -1,8 +1,9 @@
 """``termcorpus tasks``: export tasks as Harbor directories, import Harbor / Terminal-Bench
 directories, and run the validity gate on any of them.
 
-The lead's ``cli.py`` registers :data:`tasks_group` on the main group. Each command maps its
-options onto one library call; a domain error becomes one line on stderr and exit code 2.
+``cli.py`` registers :data:`tasks_group` on the main group. Each command maps its options onto
+one library call; a domain error becomes one line on stderr and exit code 2
+(``runtime.domain_errors``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ from pathlib import Path
 
 import click
 
-from termcorpus.errors import DataError, TermcorpusError
+from termcorpus.errors import DataError
+from termcorpus.runtime import domain_errors
 
 
 class _TasksGroup(click.Group):
     """Same error contract as the main group, also when this group is invoked on its own."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
+        with domain_errors():
             return super().invoke(ctx)
-        except TermcorpusError as e:
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
 
 
 @click.group("tasks", cls=_TasksGroup)

@@ -1,33 +1,65 @@
-"""Entry-point helpers shared by stage scripts and the CLI: error handling, git rev, DVC md5."""
+"""Entry-point helpers shared by stage scripts and the CLI: the stage runner, the one error
+wrapper, git rev, DVC md5."""
 
 from __future__ import annotations
 
-import functools
+import argparse
+import contextlib
 import hashlib
+import inspect
 import json
 import subprocess
 import sys
+import typing
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from termcorpus.errors import TermcorpusError
 
 
-def stage_main(fn: Callable[..., object]) -> Callable[..., None]:
-    """Run ``fn``; a TermcorpusError becomes one line on stderr and exit code 2."""
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """The one error contract of every entry point (stage scripts, the click groups): a
+    TermcorpusError becomes ``error: <one line>`` on stderr and its exit code (2); an interrupt
+    becomes ``error: interrupted`` and 130. Anything else is a bug and keeps its traceback.
+    Works as a context manager and as a decorator (``@domain_errors()``)."""
+    try:
+        yield
+    except TermcorpusError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
 
-    @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> None:
-        try:
-            fn(*args, **kwargs)
-        except TermcorpusError as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(e.exit_code)
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            sys.exit(130)
 
-    return wrapper
+def run_stage(fn: Callable[..., Any], doc: str, argv: list[str] | None = None, **paths: str) -> Any:
+    """The one stage contract: parse ``--<path>`` options and ``--params``, load the typed params
+    sections ``fn`` takes, call ``fn`` once with keyword arguments, exit 2 on a domain error.
+
+    ``paths`` maps each path parameter of ``fn`` to its help text; it is required on the command
+    line unless ``fn`` gives it a default. Every parameter of ``fn`` annotated with a params
+    model (``GenerateParams``, ``TrackingParams``, ...) is that section of the params file.
+    """
+    with domain_errors():
+        from termcorpus.params import SECTIONS, load_section
+
+        section_of = {cls: name for name, cls in SECTIONS.items()}
+        signature = inspect.signature(fn)
+        hints = typing.get_type_hints(fn)
+        ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+        for name, help_text in paths.items():
+            default = signature.parameters[name].default
+            required = default is inspect.Parameter.empty
+            ap.add_argument("--" + name.replace("_", "-"), dest=name, type=Path, required=required,
+                            default=None if required else default, help=help_text)
+        ap.add_argument("--params", type=Path, default=Path("params.yaml"), help="Read parameters from this file.")
+        args = ap.parse_args(argv)
+        kwargs: dict[str, Any] = {name: getattr(args, name) for name in paths}
+        for name in signature.parameters:
+            if hints.get(name) in section_of:
+                kwargs[name] = load_section(section_of[hints[name]], args.params)
+        return fn(**kwargs)
 
 
 def git_rev(cwd: str | Path = ".") -> str:

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from termcorpus.errors import DataError
 from termcorpus.records import Task, Trajectory, iter_jsonl
-from termcorpus.report.cli import domain_errors
+from termcorpus.runtime import domain_errors
 
 MAX_OUTPUT_CHARS = 4000
 
@@ -170,7 +170,7 @@ def show(record_id: str, *, tasks: Sequence[Path], trajectories: Path | None, co
               default=Path("data/trajectories/trajectories.jsonl"), show_default=True,
               help="Look the id up in this trajectories JSONL.")
 @click.option("--width", type=click.IntRange(min=40), default=None, help="Render at this width (default: the terminal's).")
-@domain_errors
+@domain_errors()
 def show_cmd(record_id: str, tasks_file: tuple[Path, ...], trajectories: Path, width: int | None) -> None:
     """Show one task or trajectory: instruction, each turn's commands and outputs, the verdict."""
     tasks = list(tasks_file) or [Path("data/tasks/tasks.jsonl"), Path("data/tasks/heldout.jsonl")]

@@ -21,7 +21,7 @@ from termcorpus.errors import DataError
 from termcorpus.generate.pipeline import generate_tasks
 from termcorpus.params import BalanceParams
 from termcorpus.records import Task, write_jsonl
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from termcorpus.generate.pipeline import generate_tasks
 from termcorpus.params import load_section
 from termcorpus.records import DOMAINS, Derivation, Message
 from termcorpus.tasks.check import run_local
-from termcorpus.tasks.skills import load_taxonomy
+from termcorpus.generate.catalog import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,7 +133,7 @@ def test_heldout_compositions_never_occur_in_training_and_use_trained_skills(spl
 def test_default_params_make_40_percent_composed_tasks_from_all_domains_and_60_plus_heldout(taxonomy):
     p = load_section("generate", REPO / "params.yaml")
     assert p.heldout_compositions + p.heldout_novel_pairs >= 60 and p.heldout_compositions >= 60
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     cat = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
     r = generate_tasks(cat.seeds, cat.taxonomy, seed=p.seed, n_variants=p.n_variants,

@@ -15,7 +15,7 @@ from termcorpus.execute.episode import run_episode
 from termcorpus.generate.compose import compose_split
 from termcorpus.records import DOMAINS, Lineage, Task
 from termcorpus.sandbox import SandboxConfig
-from termcorpus.tasks.skills import load_taxonomy
+from termcorpus.generate.catalog import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration,

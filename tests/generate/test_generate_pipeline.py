@@ -12,7 +12,7 @@ import pytest
 
 from termcorpus.generate.pipeline import generate_tasks, select_seeds
 from termcorpus.records import CANARY, DOMAINS, Task, read_jsonl, write_jsonl
-from termcorpus.tasks.catalog import build_catalog, write_catalog
+from termcorpus.generate.catalog import build_catalog, write_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -111,6 +111,7 @@ def test_generate_stage_writes_tasks_heldout_and_metrics(catalog, tmp_path):
     (tmp_path / "params.yaml").write_text(
         "generate:\n  seed: 3\n  n_variants: 2\n  n_heldout_variants: 1\n  skill_tasks: 5\n  max_seeds: 10\n"
         "  heldout_families: 2\n  heldout_family_variants: 2\n  novel_names: 3\n"
+        "  heldout_compositions: 0\n  heldout_novel_pairs: 0\n"
     )
     cmd = [sys.executable, str(REPO / "stages/generate.py"), "--seeds", "data/seeds.jsonl", "--taxonomy",
            "data/taxonomy.json", "--out", "data/tasks", "--metrics", "metrics/generate.json"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from termcorpus.generate.mutate import render_variant, variant_seed
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 from termcorpus.tasks.check import run_local
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from termcorpus.generate.heldout import (
 from termcorpus.generate.pipeline import generate_tasks
 from termcorpus.generate.pools import ADJECTIVES, COLUMNS, DIRS, NOUNS, VERBS
 from termcorpus.records import HELDOUT_SETS, Task
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = dict(seed=1234, n_variants=3, n_heldout_variants=1, max_seeds=40, custom_skills=True,

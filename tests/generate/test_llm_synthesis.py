@@ -20,7 +20,7 @@ from termcorpus.generate.llm import (
 )
 from termcorpus.records import CANARY
 from termcorpus.sandbox import SandboxConfig
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 from termcorpus.tasks.seeds import FileSpec, Seed
 from termcorpus.tasks.skills import Skill
 

@@ -203,7 +203,7 @@ print(json.dumps({"loss_curve": r.loss_curve, "final_loss": r.final_loss, "val_l
 TRAIN_PARAMS = {
     "vocab_size": 320, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "num_kv_heads": 1, "head_dim": 16,
     "intermediate_size": 64, "max_seq_len": 512, "batch_size": 2, "max_steps": 48, "warmup_steps": 2,
-    "log_every": 5, "lr": 3e-3, "register_model": False, "save_every": 4, "keep_checkpoints": 2,
+    "log_every": 5, "lr": 3e-3, "register_model": False, "save_every": 4, "keep_checkpoints": 2, "bf16": True,
 }
 
 

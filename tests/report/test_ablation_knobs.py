@@ -12,7 +12,7 @@ from termcorpus.curate import build_corpus
 from termcorpus.curate.samples import make_trajectory, trajectory_lines
 from termcorpus.generate.pipeline import generate_tasks
 from termcorpus.params import BalanceParams
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 

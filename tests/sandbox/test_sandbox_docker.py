@@ -374,7 +374,7 @@ def test_dockerfile_that_does_not_build_is_a_data_error(docker_daemon, dconfig):
 @pytest.fixture(scope="module")
 def one_variant_per_seed(tmp_path_factory) -> list[Task]:
     from termcorpus.generate.pipeline import generate_tasks
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
     tasks = generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=1, n_heldout_variants=0).tasks

@@ -13,7 +13,8 @@ from termcorpus.errors import ConfigError, DataError, EnvironmentProblem
 from termcorpus.params import AdapterSource, SeedParams, load_section
 from termcorpus.sandbox import SandboxConfig
 from termcorpus.tasks.adapter_files.check_tree import differences, snapshot
-from termcorpus.tasks.adapters import build_tasks, iter_rows, parse_rows
+from termcorpus.execute.adapters import build_tasks
+from termcorpus.tasks.adapters import iter_rows, parse_rows
 
 REPO = Path(__file__).resolve().parents[2]
 NL2BASH = REPO / "data/adapters/nl2bash_sample.jsonl"

@@ -14,7 +14,7 @@ import pytest
 from termcorpus.errors import DataError
 from termcorpus.generate.mutate import render_variant, variant_seed
 from termcorpus.records import CANARY, Environment, GeneratorInfo, Lineage, Task
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 from termcorpus.tasks.interop import (
     MAX_FILE_BYTES,
     export_harbor,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from termcorpus.errors import DataError
-from termcorpus.tasks.catalog import build_catalog, read_seeds, read_taxonomy, write_catalog
+from termcorpus.generate.catalog import build_catalog, read_seeds, read_taxonomy, write_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,9 +18,9 @@ import pytest
 from termcorpus.agents.shortcut import CopyValuesAgent, EmptyFilesAgent
 from termcorpus.errors import DataError
 from termcorpus.generate.pipeline import generate_tasks
-from termcorpus.tasks.catalog import Catalog, read_taxonomy, write_catalog
+from termcorpus.generate.catalog import Catalog, read_taxonomy, write_catalog
 from termcorpus.tasks.check import run_local
-from termcorpus.tasks.skills import load_taxonomy
+from termcorpus.generate.catalog import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "data" / "skills" / "custom_example.yaml"
@@ -82,7 +82,7 @@ def test_same_seed_same_tasks_and_the_switch_turns_them_off(taxonomy):
 
 
 def test_max_seeds_counts_custom_skills_like_seeds(taxonomy):
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     seeds = build_catalog(seeds_dir=REPO / "data" / "seeds", skills_dir=REPO / "data" / "skills").seeds
     dp = [s for s in seeds if s.domain == "data_processing"]

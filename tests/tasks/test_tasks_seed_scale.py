@@ -10,7 +10,7 @@ import pytest
 
 from termcorpus.generate.pipeline import variants_of
 from termcorpus.records import DOMAINS
-from termcorpus.tasks.catalog import build_catalog
+from termcorpus.generate.catalog import build_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 

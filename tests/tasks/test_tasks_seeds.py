@@ -8,8 +8,8 @@ import pytest
 
 from termcorpus.errors import DataError
 from termcorpus.generate.template import refs
-from termcorpus.tasks.seeds import load_seeds
-from termcorpus.tasks.skills import load_taxonomy
+from termcorpus.generate.catalog import load_seeds
+from termcorpus.generate.catalog import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "data" / "seeds"

@@ -9,7 +9,7 @@ import pytest
 from termcorpus.errors import DataError
 from termcorpus.generate.blocks import BLOCKS
 from termcorpus.records import DOMAINS
-from termcorpus.tasks.skills import load_taxonomy
+from termcorpus.generate.catalog import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]
 SKILLS = REPO / "data" / "skills"

@@ -73,7 +73,7 @@ def test_headline_drops_detail_and_timings_and_round_trips():
 
 
 def test_seed_headline_from_the_real_catalog():
-    from termcorpus.tasks.catalog import build_catalog
+    from termcorpus.generate.catalog import build_catalog
 
     m = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills").metrics()
     assert len(flatten(m)) > MAX_HEADLINE_KEYS  # the full dict would not fit: the split matters

@@ -110,7 +110,7 @@ def tiny_params():
     return TrainParams(
         vocab_size=320, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, head_dim=16,
         intermediate_size=64, max_seq_len=512, batch_size=2, max_steps=5, warmup_steps=1,
-        log_every=1, lr=3e-3, register_model=False,
+        log_every=1, lr=3e-3, register_model=False, bf16=True,  # the default before params.yaml became it
     )
 
 

@@ -21,7 +21,7 @@ from termcorpus.train.loop import train
 
 p = TrainParams(vocab_size=320, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, head_dim=16,
                 intermediate_size=64, max_seq_len=512, batch_size=3, grad_accum=2, max_steps=4,
-                warmup_steps=1, log_every=2, register_model=False)
+                warmup_steps=1, log_every=2, register_model=False, bf16=True)
 r = train(corpus_dir=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), params=p, progress=False)
 st = PartialState()
 Path(sys.argv[3], f"rank{st.process_index}.json").write_text(json.dumps(
@@ -66,7 +66,7 @@ from termcorpus.train.loop import train
 
 p = TrainParams(vocab_size=320, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, head_dim=16,
                 intermediate_size=64, max_seq_len=512, batch_size=2, max_steps=6, warmup_steps=1, log_every=2,
-                register_model=False, save_every=2, keep_checkpoints=2)
+                register_model=False, save_every=2, keep_checkpoints=2, bf16=True)
 r = train(corpus_dir=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), params=p, checkpoint_dir=Path(sys.argv[3]),
           progress=False)
 st = PartialState()

@@ -21,7 +21,7 @@ def test_overfit_one_chat_then_generate_it_back(synth, tmp_path):
     params = TrainParams(
         vocab_size=320, hidden_size=64, num_layers=1, num_heads=2, num_kv_heads=1, head_dim=16,
         intermediate_size=128, max_seq_len=512, batch_size=1, max_steps=100, warmup_steps=5,
-        log_every=10, lr=1e-2, register_model=False,
+        log_every=10, lr=1e-2, register_model=False, bf16=True,
     )
     res = train(corpus_dir=corpus, out_dir=tmp_path / "m", params=params, progress=False)
     assert res.final_loss < 0.05

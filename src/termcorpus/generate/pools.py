@@ -211,10 +211,6 @@ POOLS: dict[str, Callable[[random.Random], str]] = {
 }
 
 
-def pool_names() -> list[str]:
-    return sorted(POOLS)
-
-
 def draw(pool: str, rng: random.Random) -> str:
     """One value from the named pool (the caller checks the name at seed-load time)."""
     return POOLS[pool](rng)

@@ -6,27 +6,13 @@ code 2 here too, so the commands behave the same when invoked on their own.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from termcorpus.errors import ConfigError, TermcorpusError
-
-
-def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a TermcorpusError into 'error: ...' on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TermcorpusError as e:
-            click.echo(f"error: {e}", err=True)
-            raise click.exceptions.Exit(e.exit_code)
-
-    return wrapper
+from termcorpus.errors import ConfigError
+from termcorpus.runtime import domain_errors
 
 
 def params_path_of(ctx: click.Context, repo: Path) -> Path:
@@ -62,7 +48,7 @@ def params_path_of(ctx: click.Context, repo: Path) -> Path:
 @click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
               help="Run DVC in this repository.")
 @click.pass_context
-@domain_errors
+@domain_errors()
 def report_cmd(ctx: click.Context, base: str | None, head: str | None, out: Path | None, plots_dir: Path | None,
                images: bool, experiments: bool, metrics: tuple[str, ...], samples: int, trajectories: Path,
                model_dir: str, lineage: bool, repo: Path) -> None:
@@ -124,7 +110,7 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
               help="Queue the experiments in this repository.")
 @click.pass_context
-@domain_errors
+@domain_errors()
 def ablate_cmd(ctx: click.Context, grid: Path, only: tuple[str, ...], sets: tuple[str, ...], run: bool, jobs: int,
                force: bool, dry_run: bool, repo: Path) -> None:
     """Queue the ablation grid as DVC experiments (`dvc exp run --queue -S ...`), optionally run them."""

@@ -256,7 +256,7 @@ def _helper(name: str) -> str:
     return (_FILES / name).read_text(encoding="utf-8")
 
 
-def _source_name(path: str) -> str:
+def source_name(path: str) -> str:
     stem = Path(path).name
     for suffix in (".jsonl", ".parquet"):
         stem = stem.removesuffix(suffix)
@@ -306,57 +306,3 @@ def program_task(rec: ProgramRecord, *, source: str, domain: str) -> Task:
     return Task(**_base(rec, "program", source, domain), instruction=instruction, files=files,
                 solution=[write], tests={"test.sh": TEST_HEADER + f'[ -f {rec.entry} ] || fail "{rec.entry} is missing"\n'
                                          + body + TEST_FOOTER, **tests})
-
-
-def _tests_pass(session) -> bool:
-    """Run /tests/test.sh in a session opened with ``tests_dir=True``; True when it passes."""
-    return session.run("bash /tests/test.sh >/dev/null 2>&1").exit_code == 0
-
-
-def build_tasks(sources: list, sandbox_config, *, root: Path | None = None, strict: bool = True,
-                known_skills: set[str] | None = None) -> AdapterResult:
-    """Tasks from every source of ``seed.adapters``; each record is run once in the sandbox.
-
-    ``strict`` stops at a record whose gold command fails or changes nothing; otherwise it is
-    dropped and counted by reason. A record that breaks the contract always stops (one line).
-    """
-    from termcorpus.sandbox import check_backend, open_session
-
-    result = AdapterResult()
-    if not sources:
-        return result
-    check_backend(sandbox_config)
-    for src in sources:
-        name = _source_name(src.path)
-        rows = parse_rows(src.path, src.kind, src.format, root=root, known_skills=known_skills)
-        n_before = len(result.tasks)
-        for where, rec in rows:
-            if src.kind == "nl2bash":
-                assert isinstance(rec, NL2BashRecord)
-                probe = nl2bash_task(rec, source=name, domain=src.domain, expected_tree={})
-                from termcorpus.tasks.adapter_files.check_tree import snapshot
-
-                with open_session(probe, sandbox_config) as s:
-                    before = snapshot(s.app_dir)
-                    r = s.run(rec.command)
-                    after = snapshot(s.app_dir)
-                reason = ("gold_failed" if r.exit_code != 0 or r.timed_out else
-                          "unchanged_tree" if after == before else None)
-                task = nl2bash_task(rec, source=name, domain=src.domain, expected_tree=after)
-            else:
-                assert isinstance(rec, ProgramRecord)
-                task = program_task(rec, source=name, domain=src.domain)
-                with open_session(task, sandbox_config, tests_dir=True) as s:
-                    null_passes = _tests_pass(s)
-                    s.run(task.solution[0])
-                    oracle_passes = _tests_pass(s)
-                reason = "oracle_failed" if not oracle_passes else "null_passed" if null_passes else None
-            if reason is not None:
-                if strict:
-                    raise DataError(f"record {rec.id!r} is not a usable task ({reason}; "
-                                    f"set seed.strict: false to drop it)", where=where)
-                result.drops[reason] += 1
-                continue
-            result.tasks.append(task)
-        result.by_source[src.path] = len(result.tasks) - n_before
-    return result

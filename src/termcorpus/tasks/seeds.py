@@ -45,25 +45,21 @@ template names a defined slot, and a dry-run render of one variant), then writes
 sorted by id to ``data/seeds.jsonl``.
 
 A skill file may carry the same template under a skill's ``template:`` key (a custom skill,
-docs/SKILLS.md); :func:`skill_seed` turns it into a Seed and :func:`check_skill_template` runs
-these checks on it.
+docs/SKILLS.md); :func:`skill_seed` turns it into a Seed and ``check_skill_template`` runs
+these checks on it (both in generate/catalog.py: the checks need the generator's vocabulary).
 """
 
 from __future__ import annotations
 
-import random
 import re
-from pathlib import Path
 from typing import Callable, Literal, Sequence
 
 from pydantic import Field, field_validator
 
-from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION
-from termcorpus.tasks.skills import ID_RE, Skill, Taxonomy, yaml_files
+from termcorpus.tasks.skills import ID_RE, Skill
 from termcorpus.tasks.specs import (SLOT_NAME_RE, FileSpec, SkillTemplate, SlotSpec, _Model, check_slot_names,
                                      one_line_commands)  # noqa: F401 (re-exported)
-from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
 
 BUILTIN_TEST_NAMES = frozenset({"_orig_b64"})
 CUSTOM_FAMILY_PREFIX = "custom-"
@@ -139,75 +135,6 @@ class SeedFile(_Model):
         return v
 
 
-def check_seed(seed: Seed, taxonomy: Taxonomy) -> None:
-    """Semantic checks beyond types; raises ValueError('field ...: problem') on the first one."""
-    # imported here: pools, generators and templates belong to the generator (generate/)
-    from termcorpus.generate.datagen import GENERATORS, generator_params
-    from termcorpus.generate.mutate import render_variant
-    from termcorpus.generate.pools import POOLS
-    from termcorpus.generate.template import refs
-
-    known_skills = taxonomy.by_id()
-    for i, s in enumerate(seed.skills):
-        if s not in known_skills:
-            raise ValueError(f"field 'skills.{i}': unknown skill id {s!r} (not in the skill taxonomy)")
-    defined: dict[str, str] = {}
-    for name, spec in seed.slots.items():
-        where = f"field 'slots.{name}'"
-        if spec.pool is not None and spec.pool not in POOLS:
-            raise ValueError(f"{where}: unknown pool {spec.pool!r}; known: {', '.join(sorted(POOLS))}")
-        if spec.template is not None:
-            for r in refs(spec.template):
-                if r not in defined:
-                    raise ValueError(f"{where}: template names {{{{{r}}}}}, which is not an earlier slot")
-        if spec.add is not None and defined.get(spec.add[0]) not in ("int", "add"):
-            raise ValueError(f"{where}: add needs an earlier int slot, got {spec.add[0]!r}")
-        if spec.add is not None and seed.slots[spec.add[0]].k > 1:
-            raise ValueError(f"{where}: add needs a single integer slot, {spec.add[0]!r} has k > 1")
-        defined[name] = spec.kind
-        for key in spec.cases[0] if spec.cases else ():
-            if f"{name}_{key}" in seed.slots:
-                raise ValueError(f"{where}: case key {key!r} makes slot {name}_{key}, which is also declared")
-            defined[f"{name}_{key}"] = "case"
-
-    def check_refs(text: str, field: str, extra: frozenset[str] = frozenset()) -> None:
-        for r in refs(text):
-            if r not in defined and r not in extra:
-                raise ValueError(f"field '{field}': names {{{{{r}}}}}, which is not a slot of this seed")
-
-    check_refs(seed.instruction, "instruction")
-    for i, c in enumerate(seed.solution):
-        check_refs(c, f"solution.{i}")
-    check_refs(seed.test, "test", BUILTIN_TEST_NAMES)
-    for i, f in enumerate(seed.files):
-        check_refs(f.path, f"files.{i}.path")
-        if f.text is not None:
-            check_refs(f.text, f"files.{i}.text")
-        else:
-            if f.gen not in GENERATORS:
-                raise ValueError(f"field 'files.{i}.gen': unknown generator {f.gen!r}; known: {', '.join(sorted(GENERATORS))}")
-            params = generator_params(f.gen)
-            for k, v in f.args.items():
-                if k not in params:
-                    raise ValueError(f"field 'files.{i}.args.{k}': generator {f.gen} has no argument {k!r}; it takes {', '.join(params)}")
-                check_refs(v, f"files.{i}.args.{k}")
-    used: set[str] = set(refs(seed.instruction) + refs(seed.test))
-    for text in [*seed.solution, *(spec.template or "" for spec in seed.slots.values())]:
-        used.update(refs(text))
-    used.update(spec.add[0] for spec in seed.slots.values() if spec.add)
-    for f in seed.files:
-        used.update(refs(f.path) + refs(f.text or ""))
-        for v in f.args.values():
-            used.update(refs(v))
-    for name, spec in seed.slots.items():
-        names = {name} | {f"{name}_{key}" for key in (spec.cases[0] if spec.cases else ())}
-        if not names & used:
-            raise ValueError(f"field 'slots.{name}': slot is never used")
-    # a dry run renders two variants: catches bad generator arguments and unsafe rendered paths
-    for index in (0, 1):
-        render_variant(seed, random.Random(index), variant_id=f"{seed.id}-check", gen_seed=index)
-
-
 def custom_family(skill_id: str) -> str:
     """The task family of a custom skill's template (``custom-<skill id>``)."""
     return CUSTOM_FAMILY_PREFIX + skill_id
@@ -221,59 +148,6 @@ def skill_seed(skill: Skill) -> Seed:
     return Seed(id=skill.id, domain=skill.domain, skills=[skill.id], difficulty=t.difficulty,
                 timeout_sec=t.timeout_sec, slots=t.slots, instruction=t.instruction, files=t.files,
                 solution=t.solution, test=t.test, origin=f"skill {skill.id}")
-
-
-def check_skill_template(skill: Skill) -> None:
-    """The seed checks of :func:`check_seed` on a skill's template; raises ValueError('field ...')."""
-    check_seed(skill_seed(skill), Taxonomy(skills=[skill]))
-
-
-def load_seed_file(path: Path, taxonomy: Taxonomy) -> list[Seed]:
-    data, root = load_yaml(path)
-    sf = validate_file(path, data, root, SeedFile)
-    out = []
-    for i, s in enumerate(sf.seeds):
-        line = node_line(root, ("seeds", i))
-        domain = s.domain or sf.domain
-        if domain is None:
-            raise DataError(f"seed '{s.id}': field 'domain' is missing (set it on the seed or the file)", where=f"{path}:{line}")
-        seed = Seed.model_validate({**s.model_dump(by_alias=True, exclude_none=True), "domain": domain,
-                                    "origin": f"{path.name}:{line}"})
-        try:
-            check_seed(seed, taxonomy)
-        except (ValueError, DataError) as e:
-            msg = str(e)
-            m = re.match(r"field '([^']+)'", msg)
-            loc = ("seeds", i, *(int(x) if x.isdigit() else x for x in m.group(1).split("."))) if m else ("seeds", i)
-            raise DataError(f"seed '{s.id}': {msg}", where=f"{path}:{node_line(root, loc)}")
-        out.append(seed)
-    return out
-
-
-def load_seeds(directory: str | Path, taxonomy: Taxonomy, strict: bool = True,
-               skipped: list[str] | None = None) -> list[Seed]:
-    """Read and check every ``*.yaml`` under ``directory``; seeds sorted by id. A bad file raises
-    DataError (or, with ``strict=False``, is skipped and its error appended to ``skipped``)."""
-    seeds: dict[str, Seed] = {}
-    for path in yaml_files(Path(directory)):
-        try:
-            loaded = load_seed_file(path, taxonomy)
-            here: dict[str, str] = {}
-            for s in loaded:
-                first = seeds[s.id].origin if s.id in seeds else here.get(s.id)
-                if first:
-                    raise DataError(f"seed '{s.id}': field 'id': already defined at {first}",
-                                    where=f"{path}:{s.origin.rsplit(':', 1)[1]}")
-                here[s.id] = s.origin
-            for s in loaded:
-                seeds[s.id] = s
-        except DataError as e:
-            if strict or skipped is None:
-                raise
-            skipped.append(str(e))
-    if not seeds:
-        raise DataError("no seeds found (expected *.yaml files with a 'seeds' list)", where=str(directory))
-    return [seeds[k] for k in sorted(seeds)]
 
 
 def round_robin_by_domain(seeds: Sequence["Seed"], k: int, key: Callable[["Seed"], object]) -> list["Seed"]:

@@ -52,7 +52,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION
 from termcorpus.tasks.specs import SkillTemplate
-from termcorpus.tasks.yamlio import load_yaml, node_line, validate_file
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -127,92 +126,7 @@ class Taxonomy(_Model):
         return {s.id: s for s in self.skills}
 
 
-def _check_block(block: str | YamlBlock, where: str) -> None:
-    # imported here: the block registry lives with the composer (generate/), the schema here
-    from termcorpus.generate.blocks import BLOCKS
-    from termcorpus.generate.blocks.base import KINDS
-    from termcorpus.generate.template import refs
-
-    if isinstance(block, str):
-        if block not in BLOCKS:
-            raise DataError(f"field 'block': unknown block {block!r}; known: {', '.join(sorted(BLOCKS))}", where=where)
-        return
-    for k in block.consumes:
-        if k not in KINDS or k == "none":
-            raise DataError(f"field 'block.consumes': unknown kind {k!r}; expected one of "
-                            f"{', '.join(sorted(set(KINDS) - {'none'}))}", where=where)
-    texts = {"instruction": block.instruction, "command": block.command, "check": block.check,
-             **{f"files.{p}": p + t for p, t in block.files.items()}}
-    for field, text in texts.items():
-        for name in refs(text):
-            if name not in ("src", "dst"):
-                raise DataError(f"field 'block.{field}': unknown name {{{{{name}}}}}; a YAML block knows src, dst",
-                                where=where)
-
-
-def load_skill_file(path: Path) -> list[tuple[Skill, str]]:
-    """The file's skills, each with its ``file:line``."""
-    data, root = load_yaml(path)
-    sf = validate_file(path, data, root, SkillFile)
-    out = []
-    for i, s in enumerate(sf.skills):
-        where = f"{path}:{node_line(root, ('skills', i, 'id'))}"
-        domain = s.domain or sf.domain
-        if domain is None:
-            raise DataError(f"skill '{s.id}': field 'domain' is missing (set it on the skill or the file)", where=where)
-        if s.block is not None:
-            _check_block(s.block, f"{path}:{node_line(root, ('skills', i, 'block'))}")
-        skill = Skill(id=s.id, domain=domain, description=s.description, block=s.block, template=s.template)
-        if skill.template is not None:
-            _check_template(skill, path, root, i)
-        out.append((skill, where))
-    return out
-
-
-def _check_template(skill: Skill, path: Path, root: object, index: int) -> None:
-    # imported here: seeds.py imports this module; the seed checks (pools, generators, slot
-    # references, a dry-run render) apply to a template unchanged
-    from termcorpus.tasks.seeds import check_skill_template
-
-    try:
-        check_skill_template(skill)
-    except (ValueError, DataError) as e:
-        msg = str(e)
-        m = re.match(r"field '([^']+)'(.*)", msg, re.S)
-        if m:
-            parts = tuple(int(x) if x.isdigit() else x for x in m.group(1).split("."))
-            msg = f"field 'template.{m.group(1)}'{m.group(2)}"
-        else:
-            parts = ()
-        line = node_line(root, ("skills", index, "template", *parts))  # type: ignore[arg-type]
-        raise DataError(f"skill '{skill.id}': {msg}", where=f"{path}:{line}") from None
-
-
 def yaml_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise DataError("directory not found", where=str(directory))
     return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def load_taxonomy(directory: str | Path, strict: bool = True, skipped: list[str] | None = None) -> Taxonomy:
-    """Read every ``*.yaml`` under ``directory``; a bad file raises DataError (or, with
-    ``strict=False``, is skipped and its error appended to ``skipped``)."""
-    skills: dict[str, tuple[Skill, str]] = {}
-    for path in yaml_files(Path(directory)):
-        try:
-            loaded = load_skill_file(path)
-            here: dict[str, str] = {}
-            for s, where in loaded:
-                first = skills[s.id][1] if s.id in skills else here.get(s.id)
-                if first:
-                    raise DataError(f"field 'id': skill id '{s.id}' is already defined at {first}", where=where)
-                here[s.id] = where
-            for s, where in loaded:
-                skills[s.id] = (s, where)
-        except DataError as e:
-            if strict or skipped is None:
-                raise
-            skipped.append(str(e))
-    if not skills:
-        raise DataError("no skills found (expected *.yaml files with a 'skills' list)", where=str(directory))
-    return Taxonomy(skills=[skills[k][0] for k in sorted(skills)])

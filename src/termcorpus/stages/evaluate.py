@@ -1,0 +1,56 @@
+"""Stage `evaluate`: the fine-tuned agent vs its base and a retrieval baseline on held-out tasks,
+in the sandbox.
+
+Reads params sections `evaluate`, `execute` (sandbox limits, prompt style) and `mlflow`; writes
+the metrics JSON, the per-domain plot CSV and the base-vs-fine-tuned success PNG, then mirrors
+the metrics to MLflow against the model version recorded in the checkpoint's termcorpus.json.
+Task dirs in `evaluate.extra_tasks` are user paths: list them as deps of this stage in dvc.yaml
+for DVC to rerun it when they change.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from termcorpus.params import EvaluateParams, ExecuteParams, TrackingParams
+
+
+def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, success_plot: Path,
+        gate: Path | None = None, detail: Path | None = None, params: EvaluateParams, execute: ExecuteParams,
+        tracking: TrackingParams) -> dict[str, Any]:
+    """Evaluate, write the metrics, detail and plots, log to MLflow; return the headline metrics."""
+    # Imported here so a bad params file fails before torch loads.
+    from termcorpus.evaluate import AGENTS, evaluate_model, write_plot_csv, write_success_plot
+    from termcorpus.evaluate.metrics import split_detail
+    from termcorpus.records import write_json
+    from termcorpus.sandbox import SandboxConfig
+    from termcorpus.tracking import log_evaluation
+
+    result = evaluate_model(
+        model_dir=model,
+        corpus_dir=corpus,
+        tasks_dir=tasks,
+        params=params,
+        sandbox=SandboxConfig.from_params(execute),
+        prompt_style=execute.prompt_style,
+        gate_path=gate,
+    )
+    elapsed = result.pop("elapsed_sec", None)  # wall clock: console and MLflow only
+    headline, detail_ = split_detail(result, AGENTS)
+    write_json(metrics, headline)
+    if detail is not None:
+        write_json(detail, detail_)
+    write_plot_csv(plots, result)
+    write_success_plot(success_plot, result)
+    log_evaluation(model_dir=model, metrics=result, tracking=tracking)
+    for agent in AGENTS:
+        line = ", ".join(
+            f"{s} {m['success_rate']:.1%}" + (f" ± {m['success_stderr']:.1%}" if m.get("trials", 1) > 1 else "")
+            + f" of {m['n']}"
+            for s, m in result.get(agent, {}).items() if "success_rate" in m
+        )
+        print(f"{agent}: {line}", file=sys.stderr)
+    print(f"evaluate: {elapsed} s", file=sys.stderr)
+    return headline
