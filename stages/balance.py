@@ -4,15 +4,7 @@ Refuses to run when the validation report says the gate failed. Library: termcor
 """
 
 from termcorpus.runtime import run_stage
-from termcorpus.stages.balance import run
+from termcorpus.stages.balance import PATHS, run
 
 if __name__ == "__main__":
-    run_stage(
-        run, __doc__,
-        trajectories="Validated trajectory JSONL.",
-        validation="metrics/validation.json of the validate stage.",
-        eval_tasks="Held-out task JSONL to decontaminate the training split against.",
-        out="Corpus directory to write.",
-        metrics="Curation metrics JSON to write.",
-        detail="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
-    )
+    run_stage(run, __doc__, **PATHS)

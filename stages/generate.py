@@ -4,15 +4,7 @@ Library: termcorpus.stages.generate (writes OUT/tasks.jsonl and OUT/heldout.json
 """
 
 from termcorpus.runtime import run_stage
-from termcorpus.stages.generate import run
+from termcorpus.stages.generate import PATHS, run
 
 if __name__ == "__main__":
-    run_stage(
-        run, __doc__,
-        seeds="Normalized seeds (JSONL) from the seed stage.",
-        taxonomy="Skill taxonomy (JSON) from the seed stage.",
-        adapter_tasks="Dataset-adapter tasks (JSONL) from the seed stage, added to the training pool.",
-        out="Directory for tasks.jsonl and heldout.jsonl.",
-        metrics="Metrics JSON to write.",
-        detail="Per-skill detail JSON to write (reports/generate_detail.json).",
-    )
+    run_stage(run, __doc__, **PATHS)

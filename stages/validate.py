@@ -5,15 +5,7 @@ before the corpus is built. Library: termcorpus.stages.validate.
 """
 
 from termcorpus.runtime import run_stage
-from termcorpus.stages.validate import run
+from termcorpus.stages.validate import PATHS, run
 
 if __name__ == "__main__":
-    run_stage(
-        run, __doc__,
-        trajectories="Trajectory JSONL to validate.",
-        taxonomy="taxonomy.json from the seed stage.",
-        suite="Great Expectations suite (JSON).",
-        out="Metrics JSON to write.",
-        detail="Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
-        docs="Directory for the HTML report.",
-    )
+    run_stage(run, __doc__, **PATHS)

@@ -21,6 +21,17 @@ from termcorpus.tracking import log_corpus_version
 from termcorpus.tracking.metrics import write_stage_metrics
 
 
+# The path options of stages/balance.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "trajectories": "Validated trajectory JSONL.",
+    "validation": "metrics/validation.json of the validate stage.",
+    "eval_tasks": "Held-out task JSONL to decontaminate the training split against.",
+    "out": "Corpus directory to write.",
+    "metrics": "Curation metrics JSON to write.",
+    "detail": "Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
+}
+
+
 def check_validation(path: Path) -> None:
     """Raise a DataError unless the validate stage's report says the suite passed."""
     try:

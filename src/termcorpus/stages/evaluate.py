@@ -17,6 +17,19 @@ from typing import Any
 from termcorpus.params import EvaluateParams, ExecuteParams, TrackingParams
 
 
+# The path options of stages/evaluate.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "model": "Checkpoint directory (save_pretrained + termcorpus.json).",
+    "corpus": "Corpus dataset directory (train/validation split by family).",
+    "tasks": "Task directory holding tasks.jsonl and heldout.jsonl.",
+    "gate": "Skip the held-out tasks this gate.jsonl (from execute) did not keep.",
+    "metrics": "Metrics JSON to write (success and trace match per set).",
+    "detail": "Write per set / domain / number of steps / skill detail and the set sizes here (JSON).",
+    "plots": "Per-domain success CSV to write.",
+    "success_plot": "Success-rate bar plot PNG to write.",
+}
+
+
 def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, success_plot: Path,
         gate: Path | None = None, detail: Path | None = None, params: EvaluateParams, execute: ExecuteParams,
         tracking: TrackingParams) -> dict[str, Any]:

@@ -22,6 +22,18 @@ from termcorpus.sandbox import SandboxConfig
 from termcorpus.tracking.metrics import write_stage_metrics
 
 
+# The path options of stages/execute.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "tasks": "Read tasks from this JSONL file.",
+    "heldout": "Gate these held-out tasks too (JSONL); evaluate skips the ones that fail.",
+    "seeds": "Name the seeds version from this file.",
+    "out": "Write trajectories.jsonl and gate.jsonl into this directory.",
+    "metrics": "Write metrics JSON here.",
+    "detail": "Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
+    "journal": "Keep the resume journal in this file (outside the outs: DVC deletes outs before a rerun).",
+}
+
+
 def run(*, tasks: Path, seeds: Path, out: Path, metrics: Path, heldout: Path | None = None,
         detail: Path | None = None, journal: Path | None = None, params: ExecuteParams) -> dict[str, Any]:
     """Execute, gate, write the outs and the metrics; return the metrics."""

@@ -20,6 +20,17 @@ from termcorpus.generate.catalog import read_seeds, read_taxonomy
 from termcorpus.tracking.metrics import write_stage_metrics
 
 
+# The path options of stages/generate.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "seeds": "Normalized seeds (JSONL) from the seed stage.",
+    "taxonomy": "Skill taxonomy (JSON) from the seed stage.",
+    "adapter_tasks": "Dataset-adapter tasks (JSONL) from the seed stage, added to the training pool.",
+    "out": "Directory for tasks.jsonl and heldout.jsonl.",
+    "metrics": "Metrics JSON to write.",
+    "detail": "Per-skill detail JSON to write (reports/generate_detail.json).",
+}
+
+
 def synthesize(seeds: list, p: GenerateParams, existing: list[Task]) -> tuple[list[Task], dict[str, int]]:
     """LLM-synthesized tasks over the selected seeds (generate.llm_*), with their drop counts."""
     from termcorpus.agents.openai_agent import OpenAIChatAgent

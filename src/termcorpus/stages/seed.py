@@ -18,6 +18,18 @@ from termcorpus.generate.catalog import build_catalog, write_catalog
 from termcorpus.tracking.metrics import write_stage_metrics
 
 
+# The path options of stages/seed.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "seeds": "Directory of seed YAML files.",
+    "skills": "Directory of skill YAML files.",
+    "out": "Normalized seeds (JSONL) to write.",
+    "taxonomy_out": "Normalized skill taxonomy (JSON) to write.",
+    "adapter_out": "Tasks of the dataset adapters (JSONL) to write (without it the adapters of seed.adapters are not run).",
+    "metrics": "Metrics JSON to write.",
+    "detail": "Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
+}
+
+
 def run(*, seeds: Path, skills: Path, out: Path, taxonomy_out: Path, metrics: Path,
         adapter_out: Path | None = None, detail: Path | None = None, params: SeedParams) -> dict[str, Any]:
     """Write the normalized seeds, the taxonomy, the adapter tasks (only with ``adapter_out``) and

@@ -19,6 +19,17 @@ from typing import Any
 from termcorpus.params import TrackingParams, TrainParams
 
 
+# The path options of stages/train.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "corpus": "Read the curated dataset from this directory.",
+    "out": "Write the checkpoint into this directory.",
+    "metrics": "Write the training metrics JSON here.",
+    "detail": "Write the detail JSON (drops, loss curve, sizes) here.",
+    "plots": "Write the loss curve CSV (step,loss) here.",
+    "live": "Log loss and metrics with dvclive into this directory.",
+}
+
+
 def write_loss_csv(path: Path, curve: list[tuple[int, float]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:

@@ -13,6 +13,17 @@ from termcorpus.params import ValidateParams
 from termcorpus.validate import validate_trajectories
 
 
+# The path options of stages/validate.py (runtime.run_stage): parameter of run -> help text.
+PATHS: dict[str, str] = {
+    "trajectories": "Trajectory JSONL to validate.",
+    "taxonomy": "taxonomy.json from the seed stage.",
+    "suite": "Great Expectations suite (JSON).",
+    "out": "Metrics JSON to write.",
+    "detail": "Write the full metrics (per-domain/skill detail) to this JSON; --metrics gets the headline.",
+    "docs": "Directory for the HTML report.",
+}
+
+
 def run(*, trajectories: Path, taxonomy: Path, suite: Path, out: Path, docs: Path, detail: Path | None = None,
         params: ValidateParams) -> dict[str, Any]:
     """Validate, write the metrics (``out``), the detail and the data docs; return the metrics."""
