@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from pydantic import ValidationError
 
@@ -165,25 +165,43 @@ def _check_template(skill: Skill, path: Path, root: object, index: int) -> None:
         raise DataError(f"skill '{skill.id}': {msg}", where=f"{path}:{line}") from None
 
 
-def load_taxonomy(directory: str | Path, strict: bool = True, skipped: list[str] | None = None) -> Taxonomy:
-    """Read every ``*.yaml`` under ``directory``; a bad file raises DataError (or, with
-    ``strict=False``, is skipped and its error appended to ``skipped``)."""
-    skills: dict[str, tuple[Skill, str]] = {}
+def _merge_files(
+    directory: str | Path,
+    load: Callable[[Path], list[tuple[str, Any, str, str]]],
+    already_defined: Callable[[str, str, str], DataError],
+    *, strict: bool, skipped: list[str] | None,
+) -> dict[str, tuple[Any, str]]:
+    """``{id: (item, origin)}`` over every ``*.yaml`` under ``directory``, shared by the skill and
+    seed loaders. ``load(path)`` gives ``(id, item, origin, where)`` per item; an id defined twice
+    (in one file or across files) raises ``already_defined(id, first origin, where)``. A bad file
+    raises DataError, or with ``strict=False`` is skipped whole and its error appended to ``skipped``."""
+    found: dict[str, tuple[Any, str]] = {}
     for path in yaml_files(Path(directory)):
         try:
-            loaded = load_skill_file(path)
+            loaded = load(path)
             here: dict[str, str] = {}
-            for s, where in loaded:
-                first = skills[s.id][1] if s.id in skills else here.get(s.id)
+            for key, _item, origin, where in loaded:
+                first = found[key][1] if key in found else here.get(key)
                 if first:
-                    raise DataError(f"field 'id': skill id '{s.id}' is already defined at {first}", where=where)
-                here[s.id] = where
-            for s, where in loaded:
-                skills[s.id] = (s, where)
+                    raise already_defined(key, first, where)
+                here[key] = origin
+            for key, item, origin, _where in loaded:
+                found[key] = (item, origin)
         except DataError as e:
             if strict or skipped is None:
                 raise
             skipped.append(str(e))
+    return found
+
+
+def load_taxonomy(directory: str | Path, strict: bool = True, skipped: list[str] | None = None) -> Taxonomy:
+    """Read every ``*.yaml`` under ``directory``; a bad file raises DataError (or, with
+    ``strict=False``, is skipped and its error appended to ``skipped``)."""
+    skills = _merge_files(
+        directory, lambda path: [(s.id, s, where, where) for s, where in load_skill_file(path)],
+        lambda key, first, where: DataError(f"field 'id': skill id '{key}' is already defined at {first}", where=where),
+        strict=strict, skipped=skipped,
+    )
     if not skills:
         raise DataError("no skills found (expected *.yaml files with a 'skills' list)", where=str(directory))
     return Taxonomy(skills=[skills[k][0] for k in sorted(skills)])
@@ -285,23 +303,13 @@ def load_seeds(directory: str | Path, taxonomy: Taxonomy, strict: bool = True,
                skipped: list[str] | None = None) -> list[Seed]:
     """Read and check every ``*.yaml`` under ``directory``; seeds sorted by id. A bad file raises
     DataError (or, with ``strict=False``, is skipped and its error appended to ``skipped``)."""
-    seeds: dict[str, Seed] = {}
-    for path in yaml_files(Path(directory)):
-        try:
-            loaded = load_seed_file(path, taxonomy)
-            here: dict[str, str] = {}
-            for s in loaded:
-                first = seeds[s.id].origin if s.id in seeds else here.get(s.id)
-                if first:
-                    raise DataError(f"seed '{s.id}': field 'id': already defined at {first}",
-                                    where=f"{path}:{s.origin.rsplit(':', 1)[1]}")
-                here[s.id] = s.origin
-            for s in loaded:
-                seeds[s.id] = s
-        except DataError as e:
-            if strict or skipped is None:
-                raise
-            skipped.append(str(e))
+    seeds = _merge_files(
+        directory,
+        lambda path: [(s.id, s, s.origin, f"{path}:{s.origin.rsplit(':', 1)[1]}")
+                      for s in load_seed_file(path, taxonomy)],
+        lambda key, first, where: DataError(f"seed '{key}': field 'id': already defined at {first}", where=where),
+        strict=strict, skipped=skipped,
+    )
     if not seeds:
         raise DataError("no seeds found (expected *.yaml files with a 'seeds' list)", where=str(directory))
-    return [seeds[k] for k in sorted(seeds)]
+    return [seeds[k][0] for k in sorted(seeds)]
