@@ -45,7 +45,7 @@ BALANCE = ["stages/balance.py", "--trajectories", "data/trajectories/trajectorie
 TRAIN = ["stages/train.py", "--corpus", "data/corpus", "--out", "models/terminal-agent", "--metrics",
          "metrics/train.json", "--plots", "plots/train_loss.csv"]
 EVALUATE = ["stages/evaluate.py", "--model", "models/terminal-agent", "--corpus", "data/corpus", "--tasks",
-            "data/tasks", "--metrics", "metrics/eval.json", "--plots", "plots/eval_by_domain.csv",
+            "data/tasks", "--metrics", "metrics/eval", "--plots", "plots/eval_by_domain.csv",
             "--success-plot", "plots/eval_success.png"]
 
 # Every declared out, pre-created with sentinel bytes: a failed run must leave them as they are.
@@ -53,7 +53,7 @@ OUTS = ["data/seeds.jsonl", "data/taxonomy.json", "metrics/seed.json", "data/tas
         "data/tasks/heldout.jsonl", "metrics/generate.json", "data/trajectories/trajectories.jsonl",
         "metrics/execute.json", "metrics/validation.json", "reports/validation/index.html",
         "data/corpus/dataset_dict.json", "metrics/curation.json", "models/terminal-agent/config.json",
-        "metrics/train.json", "plots/train_loss.csv", "metrics/eval.json", "plots/eval_by_domain.csv",
+        "metrics/train.json", "plots/train_loss.csv", "metrics/eval/finetuned.json", "plots/eval_by_domain.csv",
         "plots/eval_success.png"]
 
 GOOD_SEED = """\

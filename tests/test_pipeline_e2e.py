@@ -101,7 +101,7 @@ def test_every_stage_ran_and_wrote_its_outs(pipeline):
     for out in ("data/seeds.jsonl", "data/taxonomy.json", "data/tasks/tasks.jsonl", "data/tasks/heldout.jsonl",
                 "data/trajectories/trajectories.jsonl", "metrics/validation.json", "data/corpus",
                 "models/terminal-agent/config.json", "metrics/train.json", "plots/train_loss.csv",
-                "metrics/eval.json", "plots/eval_by_domain.csv", "metrics/curation.json", "metrics/execute.json",
+                "metrics/eval/finetuned.json", "metrics/eval/base.json", "plots/eval_by_domain.csv", "metrics/curation.json", "metrics/execute.json",
                 "metrics/generate.json", "data/trajectories/gate.jsonl", "reports/eval_detail.json"):
         assert (repo / out).exists(), out
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
@@ -127,14 +127,14 @@ def test_trajectories_pass_and_corpus_is_a_chat_dataset(pipeline):
 @pytest.mark.integration
 def test_eval_reports_base_and_finetuned(pipeline):
     repo, _, _ = pipeline
-    ev = json.loads((repo / "metrics/eval.json").read_text())
     detail = json.loads((repo / "reports/eval_detail.json").read_text())
     for agent in ("base", "finetuned"):
-        for split in ("heldout_variants", "heldout_families", "novel_names"):
-            m = ev[agent][split]
-            assert 0.0 <= m["success_rate"] <= 1.0
-            assert "trace_match" in m if agent == "finetuned" else "trace_match" in detail[agent][split]
-            assert "by_domain" not in m and "by_domain" in detail[agent][split] and "by_steps" in detail[agent][split]
+        head = json.loads((repo / f"metrics/eval/{agent}.json").read_text())
+        for split, short in (("heldout_variants", "variants"), ("heldout_families", "families"),
+                             ("novel_names", "novel_names")):
+            assert 0.0 <= head[short] <= 1.0 and head[short] == detail[agent][split]["success_rate"]
+            assert "trace_match" in detail[agent][split]
+            assert "by_domain" in detail[agent][split] and "by_steps" in detail[agent][split]
 
 
 @pytest.mark.slow

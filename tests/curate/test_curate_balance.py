@@ -188,9 +188,10 @@ def test_stage_decontaminates_against_eval_tasks(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / "stages" / "balance.py"), "--trajectories", "t.jsonl", "--validation",
          "metrics/validation.json", "--eval-tasks", "heldout.jsonl", "--out", "data/corpus", "--metrics",
-         "metrics/curation.json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+         "metrics/curation.json", "--detail", "reports/balance_detail.json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    cur = json.loads((tmp_path / "metrics" / "curation.json").read_text())
-    assert cur["filters"]["contaminated"]["dropped"] == 1  # headline; the per-reason counts are in the detail file
+    assert json.loads((tmp_path / "metrics" / "curation.json").read_text()) == {"records": 8}
+    cur = json.loads((tmp_path / "reports" / "balance_detail.json").read_text())
+    assert cur["filters"]["contaminated"]["dropped"] == 1
     assert cur["filters"]["near_duplicate"]["dropped"] == 0
     assert '"id":"t9-leak"' in (tmp_path / "data" / "corpus" / "rejects.jsonl").read_text()

@@ -167,17 +167,18 @@ def test_steps_are_composed_blocks_or_solution_commands(task_factory):
     assert (n_steps(seed_task), n_steps(composed), n_steps(custom)) == (3, 4, 3)
 
 
-def test_headline_keeps_success_and_trace_match_per_set_and_the_rest_goes_to_detail():
+def test_headline_keeps_success_per_set_and_the_rest_goes_to_detail():
     cell = {"n": 2, "trials": 1, "success_rate": 0.5, "success_stderr": 0.0, "trace_match": 0.5,
             "valid_json_rate": 1.0, "by_domain": {"security": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}},
             "by_steps": {"3": {"n": 2, "success_rate": 0.5, "trace_match": 0.5}}, "by_skill": {}}
     metrics = {"finetuned": {"novel_names": cell, "extra": {"n": 0}}, "base": {"novel_names": cell},
                "sets": {"novel_names": {"n_tasks": 2}}, "models": {"finetuned": "m/1"}}
     headline, detail = split_detail(metrics, ["finetuned", "base"])
-    # the fine-tuned model keeps n, success, trace match and valid JSON; a baseline its success only
-    assert headline == {"finetuned": {"novel_names": {"n": 2, "success_rate": 0.5, "trace_match": 0.5,
-                                                      "valid_json_rate": 1.0}, "extra": {"n": 0}},
-                        "base": {"novel_names": {"success_rate": 0.5}}}
+    # one flat file per agent: success per set (short names; an empty set left out) and the
+    # lowest valid-JSON rate; n, trace match and the tables are detail
+    assert headline == {"finetuned": {"novel_names": 0.5, "valid_json": 1.0},
+                        "base": {"novel_names": 0.5, "valid_json": 1.0}}
+    assert detail["finetuned"]["novel_names"]["trace_match"] == 0.5
     assert detail["base"]["novel_names"]["success_stderr"] == 0.0
     assert detail["finetuned"]["novel_names"]["by_steps"] == cell["by_steps"]
     assert detail["sets"] == metrics["sets"] and detail["models"] == metrics["models"]

@@ -31,7 +31,7 @@ PARAMS = """execute:
 def _run(cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(STAGE), "--tasks", "data/tasks/tasks.jsonl", "--seeds", "data/seeds.jsonl",
-         "--out", "data/trajectories", "--metrics", "metrics/execute.json"],
+         "--out", "data/trajectories", "--metrics", "metrics/execute.json", "--detail", "reports/execute_detail.json"],
         cwd=cwd, capture_output=True, text=True, timeout=120,
     )
 
@@ -46,7 +46,8 @@ def test_stage_writes_trajectories_and_metrics(tmp_path, tasks):
     assert [t.task_id for t in trajs] == [t.id for t in tasks[:2]]
     assert all(t.passed for t in trajs)
     assert trajs[0].lineage.seeds_digest and trajs[0].lineage.task_digest == tasks[0].digest()
-    metrics = json.loads((tmp_path / "metrics/execute.json").read_text())
+    assert json.loads((tmp_path / "metrics/execute.json").read_text()) == {"tasks": 2, "pass_rate": 1.0}
+    metrics = json.loads((tmp_path / "reports/execute_detail.json").read_text())
     assert metrics["n_tasks"] == 2 and metrics["pass_rate"] == 1.0
     assert sorted(p.name for p in (tmp_path / "data/trajectories").iterdir()) == ["gate.jsonl", "trajectories.jsonl"]
     # the gate checked both (reusing the oracle trajectories) and kept both
@@ -70,9 +71,8 @@ def test_stage_gates_training_and_heldout_tasks(tmp_path, tasks):
     assert proc.returncode == 0, proc.stderr
     trajs = read_jsonl(tmp_path / "data/trajectories/trajectories.jsonl", Trajectory)
     assert [t.task_id for t in trajs] == [tasks[0].id]
-    head = json.loads((tmp_path / "metrics/execute.json").read_text())["gate"]
-    assert (head["train"]["n_dropped"], head["heldout"]["n_dropped"]) == (1, 1)
     gate = json.loads((tmp_path / "reports/execute_detail.json").read_text())["gate"]
+    assert (gate["train"]["n_dropped"], gate["heldout"]["n_dropped"]) == (1, 1)
     assert gate["oracle_reused"] and gate["train"]["drops_by_reason"]["null_passed"] == 1
     assert gate["heldout"]["failed_by_set"] == {"novel_names": 1}
     verdicts = [json.loads(line) for line in (tmp_path / "data/trajectories/gate.jsonl").read_text().splitlines()]

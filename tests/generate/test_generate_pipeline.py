@@ -114,7 +114,8 @@ def test_generate_stage_writes_tasks_heldout_and_metrics(catalog, tmp_path):
         "  heldout_compositions: 0\n  heldout_novel_pairs: 0\n"
     )
     cmd = [sys.executable, str(REPO / "stages/generate.py"), "--seeds", "data/seeds.jsonl", "--taxonomy",
-           "data/taxonomy.json", "--out", "data/tasks", "--metrics", "metrics/generate.json"]
+           "data/taxonomy.json", "--out", "data/tasks", "--metrics", "metrics/generate.json",
+           "--detail", "reports/generate_detail.json"]
     outs = []
     for _ in range(2):
         proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -125,7 +126,9 @@ def test_generate_stage_writes_tasks_heldout_and_metrics(catalog, tmp_path):
     held = read_jsonl(tmp_path / "data/tasks/heldout.jsonl", Task)
     # 2 of the 10 seeds are held out whole (2 variants each); 3 novel-names tasks
     assert len(tasks) == 8 * 2 + 5 and len(held) == 8 + 2 * 2 + 3
-    m = json.loads((tmp_path / "metrics/generate.json").read_text())
+    head = json.loads((tmp_path / "metrics/generate.json").read_text())
+    m = json.loads((tmp_path / "reports/generate_detail.json").read_text())
+    assert head == {"tasks": 21, "composed": m["composed"]["fraction_of_training"]}
     assert m["tasks_by_source"] == {"seed": 16, "skill": 5}
     assert m["heldout_by_set"] == {"heldout_families": 4, "heldout_variants": 8, "novel_names": 3}
 

@@ -228,13 +228,14 @@ def test_generate_stage_appends_synthesized_tasks(served_model, tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     proc = subprocess.run(
         [sys.executable, str(REPO / "stages/generate.py"), "--seeds", "seeds.jsonl", "--taxonomy", "taxonomy.json",
-         "--out", "tasks", "--metrics", "generate.json"],
+         "--out", "tasks", "--metrics", "generate.json", "--detail", "generate_detail.json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     tasks = read_jsonl(tmp_path / "tasks/tasks.jsonl", Task)
     assert [t.source for t in tasks] == ["seed", "llm"]
     assert tasks[1].id == "llm-count_matching_lines-0000"
-    metrics = json.loads((tmp_path / "generate.json").read_text())
+    assert json.loads((tmp_path / "generate.json").read_text())["tasks"] == 2
+    metrics = json.loads((tmp_path / "generate_detail.json").read_text())
     assert metrics["tasks_by_source"] == {"llm": 1, "seed": 1}
     assert not any(k.startswith("llm_") for k in metrics["drops"])

@@ -18,10 +18,10 @@ import json, pathlib, yaml
 p = yaml.safe_load(open("params.yaml"))
 b = p["balance"]
 rate = round(0.3 + 0.4 * b["fraction"] + (0.1 if b["filter_failed"] else 0.0), 4)
-pathlib.Path("metrics").mkdir(exist_ok=True)
-json.dump({"finetuned": {"heldout_variants": {"success_rate": rate}},
-           "base": {"heldout_variants": {"success_rate": 0.0}}}, open("metrics/eval.json", "w"))
-json.dump({"final_loss": round(1.0 - rate, 4)}, open("metrics/train.json", "w"))
+pathlib.Path("metrics/eval").mkdir(parents=True, exist_ok=True)
+json.dump({"variants": rate}, open("metrics/eval/finetuned.json", "w"))
+json.dump({"variants": 0.0}, open("metrics/eval/base.json", "w"))
+json.dump({"loss": round(1.0 - rate, 4)}, open("metrics/train.json", "w"))
 """
 DVC_YAML = """\
 stages:
@@ -30,7 +30,8 @@ stages:
     deps: [stage.py]
     params: [balance]
     metrics:
-      - metrics/eval.json: {cache: false}
+      - metrics/eval/finetuned.json: {cache: false}
+      - metrics/eval/base.json: {cache: false}
       - metrics/train.json: {cache: false}
 """
 GRID = """\
@@ -71,13 +72,13 @@ def test_ablate_queues_runs_and_the_experiments_table_compares_to_baseline(dvc_r
 
     diff = json.loads(repo.dvc("exp", "diff", "baseline", "data-50", "--json").stdout)
     assert diff["params"]["params.yaml"]["balance.fraction"] == {"old": 1.0, "new": 0.5, "diff": -0.5}
-    assert diff["metrics"]["metrics/eval.json"]["finetuned.heldout_variants.success_rate"]["new"] == 0.6
+    assert diff["metrics"]["metrics/eval/finetuned.json"]["variants"]["new"] == 0.6
 
     res = CliRunner().invoke(report_cmd, ["--repo", str(repo.path), "--experiments",
-                                          "--metric", "eval.json:finetuned.*.success_rate", "--metric", "final_loss"])
+                                          "--metric", "*eval/finetuned.json:*", "--metric", "loss"])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
-    assert "| experiment | state | params changed | finetuned.heldout_variants.success_rate | final_loss |" in lines
+    assert "| experiment | state | params changed | variants | loss |" in lines
     assert "| baseline (ref) | success | - | 0.8 | 0.2 |" in lines
     assert "| data-50 | success | balance.fraction=0.5 | 0.6 (-0.2) | 0.4 (+0.2) |" in lines
     assert "no-filter-failed" not in res.output  # not queued: --only

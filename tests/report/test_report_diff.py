@@ -18,8 +18,14 @@ stages:
   pipeline:
     cmd: python -c "print('not run in this test')"
     params: [balance, train]
+    outs:
+      - reports/eval_detail.json: {cache: false}
+      - reports/balance_detail.json: {cache: false}
+      - reports/generate_detail.json: {cache: false}
+      - reports/validate_detail.json: {cache: false}
     metrics:
-      - metrics/eval.json: {cache: false}
+      - metrics/eval/finetuned.json: {cache: false}
+      - metrics/eval/base.json: {cache: false}
       - metrics/train.json: {cache: false}
       - metrics/curation.json: {cache: false}
       - metrics/generate.json: {cache: false}
@@ -42,17 +48,25 @@ def _eval(ft: float, base: float, sec: float) -> dict:
 def write_revision(repo, *, fraction: float, ft: float, loss_scale: float, kept: int, dropped_failed: int) -> None:
     repo.write("params.yaml", f"balance:\n  filter_failed: true\n  fraction: {fraction}\ntrain:\n  max_seq_len: 512\n")
     repo.write("dvc.yaml", DVC_YAML)
-    repo.write_json("metrics/eval.json", _eval(ft, 0.0, ft / 2))
-    repo.write_json("metrics/train.json", {"final_loss": round(0.5 * loss_scale, 4), "val_loss": 0.7, "steps": 100})
-    repo.write_json("metrics/curation.json", {
+    # the stages' layout: a headline metrics file each (one per agent for evaluation), detail beside
+    detail = _eval(ft, 0.0, ft / 2)
+    for agent in ("finetuned", "base"):
+        repo.write_json(f"metrics/eval/{agent}.json", {"variants": detail[agent]["heldout_variants"]["success_rate"],
+                                                       "families": detail[agent]["heldout_families"]["success_rate"]})
+    repo.write_json("reports/eval_detail.json", detail)
+    repo.write_json("metrics/train.json", {"loss": round(0.5 * loss_scale, 4), "val_loss": 0.7, "dropped": 0})
+    repo.write_json("metrics/curation.json", {"records": kept})
+    repo.write_json("reports/balance_detail.json", {
         "input_records": 100, "kept_records": kept,
         "filters": {"failed": {"kept": 100 - dropped_failed, "dropped": dropped_failed, "dropped_failed": dropped_failed}},
         "splits": {"train": {"records": kept - 10, "families": 8, "by_domain": {"security": kept - 10}},
                    "validation": {"records": 10, "families": 2, "by_domain": {"security": 10}}},
     })
-    repo.write_json("metrics/generate.json", {"n_tasks": 120, "tasks_by_domain": {"security": 120},
-                                              "tasks_by_skill": {"chmod": 60, "find": 60}})
-    repo.write_json("metrics/validation.json", {"success": True, "counts": {"records": 100, "expectations_failed": 0}})
+    repo.write_json("metrics/generate.json", {"tasks": 120, "composed": 0.5})
+    repo.write_json("reports/generate_detail.json", {"n_tasks": 120, "tasks_by_domain": {"security": 120},
+                                                     "tasks_by_skill": {"chmod": 60, "find": 60}})
+    repo.write_json("metrics/validation.json", {"records": 100, "success": True})
+    repo.write_json("reports/validate_detail.json", {"success": True, "counts": {"records": 100, "expectations_failed": 0}})
     repo.write("plots/train_loss.csv", "step,loss\n" + "".join(f"{s},{loss_scale * 3 / (s + 1):.4f}\n" for s in range(0, 50, 10)))
     (repo.path / "plots" / "eval_success.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([int(ft * 100)]))
     repo.write("plots/eval_by_domain.csv", "domain,agent,set,success_rate\n"
@@ -89,7 +103,7 @@ def test_report_shows_changed_param_and_metric_deltas(two_commits):
     assert re.search(r"\| final training loss \| 0.5 \| 0.4 \| -0.1 \|", md)
     assert re.search(r"\| corpus records kept \| 90 \| 50 \| -40 \|", md)
     # base vs fine-tuned per evaluation set, with the fine-tuning gain at head
-    assert re.search(r"\| heldout_variants \| 0 \| 0.4 \| 0 \| 0.55 \| \+0.15 \| \+0.55 \|", md)
+    assert re.search(r"\| variants \| 0 \| 0.4 \| 0 \| 0.55 \| \+0.15 \| \+0.55 \|", md)
     # grouped breakdowns: corpus per domain, filter removals, validation, per-domain success
     assert "### Corpus train records per domain" in md and re.search(r"\| security \| 80 \| 40 \| -40 \|", md)
     assert "### Filter removals" in md and "| failed / dropped_failed | 10 | 10 | ±0 |" in md
@@ -119,7 +133,7 @@ def test_report_embeds_pngs_without_plots_dir(two_commits):
 
 def test_report_against_workspace_and_without_images(two_commits):
     repo = two_commits
-    repo.write_json("metrics/train.json", {"final_loss": 0.1, "val_loss": 0.7, "steps": 100})
+    repo.write_json("metrics/train.json", {"loss": 0.1, "val_loss": 0.7, "dropped": 0})
     try:
         md = build_report(repo=repo.path, base="HEAD", images=False)
     finally:

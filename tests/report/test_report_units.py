@@ -45,8 +45,9 @@ def test_metric_glob_matches_one_segment_per_star():
 def _exp(name, state, fraction, rate, *, baseline=False, error=""):
     return ExpRow(name=name, rev=f"{name}0000000", baseline="main", is_baseline=baseline, state=state,
                   params={"params.yaml:balance.fraction": fraction, "params.yaml:train.max_seq_len": 512},
-                  metrics={} if rate is None else {"metrics/eval.json:finetuned.heldout_variants.success_rate": rate,
-                                                   "metrics/eval.json:finetuned.heldout_variants.by_domain.x.success_rate": 1.0},
+                  metrics={} if rate is None else {"metrics/eval/finetuned.json:variants": rate,
+                                                   "metrics/eval/base.json:variants": 0.0,
+                                                   "metrics/other.json:finetuned.heldout_variants.by_domain.x.success_rate": 1.0},
                   error=error)
 
 
@@ -55,13 +56,14 @@ def test_experiments_table_deltas_are_against_the_baseline_experiment():
             _exp("baseline", "success", 1.0, 0.5), _exp("broken", "failed", 0.25, None, error="stage failed")]
     md = experiments_table(rows)
     lines = md.splitlines()
-    assert "| experiment | state | params changed | finetuned.heldout_variants.success_rate |" in lines
+    # two files share the key 'variants': the header names each file's stem
+    assert "| experiment | state | params changed | finetuned.variants | base.variants |" in lines
     body = [ln for ln in lines if ln.startswith("| ") and "---" not in ln][1:]
     # commit first, then experiments by name; the 'baseline' experiment is the reference
     assert [ln.split(" | ")[0] for ln in body] == ["| main", "| baseline (ref)", "| broken", "| data-50"]
-    assert "| data-50 | success | balance.fraction=0.5 | 0.45 (-0.05) |" in lines
-    assert "| main | baseline | commit | 0.9 (+0.4) |" in lines
-    assert "| broken | failed: stage failed | balance.fraction=0.25 | - |" in lines
+    assert "| data-50 | success | balance.fraction=0.5 | 0.45 (-0.05) | 0 (±0) |" in lines
+    assert "| main | baseline | commit | 0.9 (+0.4) | 0 (±0) |" in lines
+    assert "| broken | failed: stage failed | balance.fraction=0.25 | - | - |" in lines
     assert "Deltas are against `baseline`." in md
 
 
@@ -92,7 +94,7 @@ def test_render_report_is_deterministic_and_lists_changes():
     inputs = ReportInputs(
         base="main", head=None,
         params=[Change("params.yaml", "balance.fraction", 1.0, 0.5)],
-        metrics=[Change("metrics/train.json", "final_loss", 0.5, 0.4),
+        metrics=[Change("metrics/train.json", "loss", 0.5, 0.4),
                  Change("metrics/custom.json", "thing", 1, 2),
                  Change("metrics/custom.json", "same", 1, 1)],
         plots=[render_plot(p, ["main", "workspace"], images=True) for p in _plots()],

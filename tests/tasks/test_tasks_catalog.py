@@ -51,13 +51,13 @@ def test_seed_stage_writes_outs_and_per_domain_metrics(tmp_path):
     proc = _stage(tmp_path, REPO / "data/seeds")
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "metrics/seed.json").read_text())
-    assert metrics["n_seeds"] >= 40 and metrics["n_skills"] >= 30
-    # per-domain counts are detail, not headline metrics (issue 20)
-    assert "seeds_by_domain" not in metrics
+    # the headline is the seed count; skills and per-domain counts are detail (issue 20)
+    assert set(metrics) == {"seeds"} and metrics["seeds"] >= 40
     detail = json.loads((tmp_path / "reports/seed_detail.json").read_text())
+    assert detail["n_seeds"] == metrics["seeds"] and detail["n_skills"] >= 30
     assert sum(v > 0 for v in detail["seeds_by_domain"].values()) >= 7
     assert (tmp_path / "data/taxonomy.json").exists()
-    assert len((tmp_path / "data/seeds.jsonl").read_text().splitlines()) == metrics["n_seeds"]
+    assert len((tmp_path / "data/seeds.jsonl").read_text().splitlines()) == metrics["seeds"]
 
 
 def test_seed_stage_bad_file_is_one_line_and_exit_2(tmp_path):

@@ -53,13 +53,13 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     proc = _stage(tmp_path, small_corpus)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics/train.json").read_text())
-    assert set(metrics) == {
-        "final_loss", "val_loss", "n_params", "steps", "train_tokens", "n_train_episodes", "dropped_too_long",
-        "dropped_no_assistant", "real_token_share",
-    }
-    assert metrics["steps"] == 6 and metrics["n_train_episodes"] == 48
-    assert metrics["real_token_share"] == 1.0  # packed by default: no padding at all
+    # the headline: losses and every dropped episode; the rest is detail
+    assert set(metrics) == {"loss", "val_loss", "dropped"}
     detail = json.loads((tmp_path / "reports/train_detail.json").read_text())
+    assert metrics["loss"] == detail["final_loss"] and metrics["dropped"] == detail["dropped"] == (
+        detail["dropped_too_long"] + detail["dropped_no_assistant"])
+    assert detail["steps"] == 6 and detail["n_train_episodes"] == 48
+    assert detail["real_token_share"] == 1.0  # packed by default: no padding at all
     assert [s for s, _ in detail["loss_curve"]] == [3, 6] and "tokens_per_sec" not in detail
     assert "tok/s" in proc.stderr  # timings go to the console (and MLflow), not to the metrics
     rows = list(csv.reader((tmp_path / "plots/train_loss.csv").open()))
@@ -73,7 +73,7 @@ def test_stage_writes_checkpoint_metrics_and_plot(small_corpus, tmp_path):
     lines = (live / "plots/metrics/loss.tsv").read_text().splitlines()
     assert lines[0].split("\t") == ["step", "loss"] and [x.split("\t")[0] for x in lines[1:]] == ["3", "6"]
     summary = json.loads((live / "metrics.json").read_text())
-    assert summary["final_loss"] == metrics["final_loss"] and "tokens_per_sec" not in summary
+    assert summary["final_loss"] == metrics["loss"] and "tokens_per_sec" not in summary
     assert sorted(p.name for p in live.iterdir()) == ["metrics.json", "plots"]
     # Step checkpoints went to the resume dir (not an out), newest two kept.
     assert [p.name for p in sorted((tmp_path / "models/.resume/terminal-agent").iterdir())] == [

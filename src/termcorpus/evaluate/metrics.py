@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from termcorpus.agents.oracle import OracleAgent
 from termcorpus.records import Task, Trajectory, Turn
@@ -169,32 +169,47 @@ def n_steps(task: Task) -> int:
     return len(task.solution)
 
 
-# What metrics/eval.json keeps of each (agent, set): the headline. The rest goes to
-# reports/eval_detail.json (split_detail).
-# What `dvc metrics show` gets per set: the fine-tuned model's success, exact-trace and valid-JSON
-# rates and the set size; for the baselines (retrieval, base) their success only. Three agents
-# by five generated sets stay at 30 keys; everything else is in reports/eval_detail.json.
-HEADLINE_KEYS = ("n", "success_rate", "trace_match", "valid_json_rate")
-BASELINE_HEADLINE_KEYS = ("success_rate",)
-MAIN_AGENT = "finetuned"
+# What `dvc metrics show` gets: one file per agent, ``metrics/eval/<agent>.json``, whose keys are
+# the evaluation sets' short names (success rate on each) and ``valid_json`` (the lowest valid
+# Terminus-2 JSON rate of the sets). Rows are agents and columns are sets, so three agents share
+# the same few columns. Everything else (set sizes, trace match, per domain / number of steps /
+# skill, user task folders one by one) is in reports/eval_detail.json.
+HEADLINE_SETS: dict[str, str] = {
+    "heldout_variants": "variants",
+    "heldout_compositions": "compositions",
+    "heldout_compositions_novel_pairs": "novel_pairs",
+    "heldout_families": "families",
+    "novel_names": "novel_names",
+    "extra": "extra",  # the union of evaluate.extra_tasks folders, when there are any
+}
 DETAIL_TABLES = ("by_domain", "by_steps", "by_skill")
 
 
-def split_detail(metrics: dict[str, object], agents: Sequence[str]) -> tuple[dict[str, object], dict[str, object]]:
-    """``(headline, detail)`` of ``evaluate_model``'s metrics: the headline has success per agent
-    and set, plus trace match, valid JSON and the set size for the fine-tuned model (and nothing that varies between identical runs, such as elapsed
-    time); the detail has everything per set, per domain, per number of steps and per skill,
-    plus the set sizes (``sets``) and the model names."""
-    headline: dict[str, object] = {}
+def agent_headline(per_set: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """An agent's line of ``dvc metrics show``: success per set (short names; sets with no task
+    left out) and the lowest valid-JSON rate of those sets."""
+    scored = {s: m for s, m in per_set.items() if s in HEADLINE_SETS and m.get("n", 0) and "success_rate" in m}
+    out: dict[str, float] = {HEADLINE_SETS[s]: m["success_rate"] for s, m in scored.items()}
+    rates = [m["valid_json_rate"] for m in scored.values() if "valid_json_rate" in m]
+    if rates:
+        out["valid_json"] = min(rates)
+    return dict(sorted(out.items()))
+
+
+def split_detail(metrics: dict[str, object], agents: Sequence[str]) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
+    """``(headlines, detail)`` of ``evaluate_model``'s metrics: ``headlines[agent]`` is the
+    agent's metrics file (``agent_headline``; nothing that varies between identical runs, such
+    as elapsed time); the detail has everything per set, per domain, per number of steps and
+    per skill, plus the set sizes (``sets``) and the model names."""
+    headlines: dict[str, dict[str, float]] = {}
     detail: dict[str, object] = {k: metrics[k] for k in ("sets", "models") if k in metrics}
     for agent in agents:
         per_set = metrics.get(agent)
         if not isinstance(per_set, dict):
             continue
-        keys = HEADLINE_KEYS if agent == MAIN_AGENT else BASELINE_HEADLINE_KEYS
-        headline[agent] = {s: {k: m[k] for k in keys if k in m} for s, m in per_set.items()}
+        headlines[agent] = agent_headline(per_set)
         detail[agent] = per_set
-    return headline, detail
+    return headlines, detail
 
 
 PLOT_COLUMNS = ("domain", "agent", "set", "success_rate")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from termcorpus.params import TrackingParams
-from termcorpus.report.dvc import Change, metrics_diff, params_diff, plots_diff
+from termcorpus.report.dvc import Change, metrics_diff, metrics_targets, params_diff, plots_diff
 from termcorpus.report.lineage import lineage_markdown, model_lineage
 from termcorpus.report.markdown import code, fmt, fmt_delta, table
 from termcorpus.report.plots import render_plot, slug
@@ -37,25 +37,35 @@ class Headline:
     key: str
 
 
+# Files by their path's tail: the stage headlines (metrics/), the per-agent evaluation headlines
+# (metrics/eval/<agent>.json) and the stages' detail (reports/<stage>_detail.json), which the
+# report diffs alongside the declared metrics (see ``metrics_targets``).
+FT, RET, BASE = "eval/finetuned.json", "eval/retrieval.json", "eval/base.json"
+EVAL_DETAIL = "eval_detail.json"
+
 HEADLINES: tuple[Headline, ...] = (
-    Headline("fine-tuned success, held-out variants", "eval.json", "finetuned.heldout_variants.success_rate"),
-    Headline("fine-tuned success, held-out families", "eval.json", "finetuned.heldout_families.success_rate"),
-    Headline("base success, held-out variants", "eval.json", "base.heldout_variants.success_rate"),
-    Headline("base success, held-out families", "eval.json", "base.heldout_families.success_rate"),
-    Headline("fine-tuned success, held-out compositions", "eval.json", "finetuned.heldout_compositions.success_rate"),
-    Headline("fine-tuned success, novel names", "eval.json", "finetuned.novel_names.success_rate"),
-    Headline("retrieval success, held-out variants", "eval.json", "retrieval.heldout_variants.success_rate"),
-    Headline("retrieval success, held-out families", "eval.json", "retrieval.heldout_families.success_rate"),
-    Headline("retrieval success, held-out compositions", "eval.json", "retrieval.heldout_compositions.success_rate"),
-    Headline("fine-tuned exact trace match, held-out variants", "eval.json", "finetuned.heldout_variants.trace_match"),
-    Headline("final training loss", "train.json", "final_loss"),
+    Headline("fine-tuned success, held-out variants", FT, "variants"),
+    Headline("fine-tuned success, held-out families", FT, "families"),
+    Headline("base success, held-out variants", BASE, "variants"),
+    Headline("base success, held-out families", BASE, "families"),
+    Headline("fine-tuned success, held-out compositions", FT, "compositions"),
+    Headline("fine-tuned success, compositions with unseen skill pairs", FT, "novel_pairs"),
+    Headline("fine-tuned success, novel names", FT, "novel_names"),
+    Headline("fine-tuned valid JSON (lowest set)", FT, "valid_json"),
+    Headline("retrieval success, held-out variants", RET, "variants"),
+    Headline("retrieval success, held-out families", RET, "families"),
+    Headline("retrieval success, held-out compositions", RET, "compositions"),
+    Headline("fine-tuned exact trace match, held-out variants", EVAL_DETAIL, "finetuned.heldout_variants.trace_match"),
+    Headline("final training loss", "train.json", "loss"),
     Headline("validation loss", "train.json", "val_loss"),
-    Headline("corpus records kept", "curation.json", "kept_records"),
-    Headline("corpus train records", "curation.json", "splits.train.records"),
-    Headline("corpus train families", "curation.json", "splits.train.families"),
-    Headline("tasks generated", "generate.json", "n_tasks"),
-    Headline("trajectories validated", "validation.json", "counts.records"),
-    Headline("failed expectations", "validation.json", "counts.expectations_failed"),
+    Headline("episodes dropped (too long, no assistant turn)", "train.json", "dropped"),
+    Headline("corpus records kept", "curation.json", "records"),
+    Headline("corpus train records", "balance_detail.json", "splits.train.records"),
+    Headline("corpus train families", "balance_detail.json", "splits.train.families"),
+    Headline("tasks generated", "generate.json", "tasks"),
+    Headline("skill-composed share of training tasks", "generate.json", "composed"),
+    Headline("trajectories validated", "validation.json", "records"),
+    Headline("failed expectations", "validate_detail.json", "counts.expectations_failed"),
 )
 
 
@@ -70,17 +80,18 @@ class Breakdown:
 
 
 BREAKDOWNS: tuple[Breakdown, ...] = (
-    Breakdown("Generated tasks per domain", "generate.json", r"tasks_by_domain\.(.+)"),
-    Breakdown("Generated tasks per source", "generate.json", r"tasks_by_source\.(.+)"),
-    Breakdown("Generated tasks per skill (changed only)", "generate.json", r"tasks_by_skill\.(.+)", True),
-    Breakdown("Corpus train records per domain", "curation.json", r"splits\.train\.by_domain\.(.+)"),
-    Breakdown("Corpus validation records per domain", "curation.json", r"splits\.validation\.by_domain\.(.+)"),
-    Breakdown("Filter removals", "curation.json", r"filters\.(.+)\.(dropped.*)"),
-    Breakdown("Validation (Great Expectations)", "validation.json", r"(counts\..+|success)"),
+    Breakdown("Generated tasks per domain", "generate_detail.json", r"tasks_by_domain\.(.+)"),
+    Breakdown("Generated tasks per source", "generate_detail.json", r"tasks_by_source\.(.+)"),
+    Breakdown("Generated tasks per skill (changed only)", "generate_detail.json", r"tasks_by_skill\.(.+)", True),
+    Breakdown("Corpus train records per domain", "balance_detail.json", r"splits\.train\.by_domain\.(.+)"),
+    Breakdown("Corpus validation records per domain", "balance_detail.json", r"splits\.validation\.by_domain\.(.+)"),
+    Breakdown("Filter removals", "balance_detail.json", r"filters\.(.+)\.(dropped.*)"),
+    Breakdown("Validation (Great Expectations)", "validate_detail.json", r"(counts\..+|success)"),
     Breakdown("Training", "train.json", r"(.+)"),
-    Breakdown("Fine-tuned success per domain", "eval.json", r"finetuned\.(.+)\.by_domain\.(.+)\.success_rate"),
-    Breakdown("Base success per domain", "eval.json", r"base\.(.+)\.by_domain\.(.+)\.success_rate"),
-    Breakdown("Retrieval success per domain", "eval.json", r"retrieval\.(.+)\.by_domain\.(.+)\.success_rate"),
+    Breakdown("Fine-tuned success per set", FT, r"(.+)"),
+    Breakdown("Fine-tuned success per domain", EVAL_DETAIL, r"finetuned\.(.+)\.by_domain\.(.+)\.success_rate"),
+    Breakdown("Base success per domain", EVAL_DETAIL, r"base\.(.+)\.by_domain\.(.+)\.success_rate"),
+    Breakdown("Retrieval success per domain", EVAL_DETAIL, r"retrieval\.(.+)\.by_domain\.(.+)\.success_rate"),
 )
 
 
@@ -102,7 +113,9 @@ class ReportInputs:
 
 
 def _file_match(path: str, name: str) -> bool:
-    return Path(path).name == name
+    """Does ``path`` end with ``name`` at a path boundary ('eval/base.json', 'train.json')?"""
+    p = Path(path).as_posix()
+    return p == name or p.endswith("/" + name)
 
 
 def _find(metrics: list[Change], file: str, key: str) -> Change | None:
@@ -123,12 +136,12 @@ def headline_rows(metrics: list[Change]) -> list[list[str]]:
 
 def eval_rows(metrics: list[Change]) -> list[list[str]]:
     """Base vs fine-tuned success per evaluation set at both revisions, with the fine-tuning gain."""
-    sets = sorted({m.group(1) for c in metrics if _file_match(c.file, "eval.json")
-                   for m in [re.fullmatch(r"(?:finetuned|base)\.([^.]+)\.success_rate", c.key)] if m})
+    sets = sorted({c.key for c in metrics if (_file_match(c.file, FT) or _file_match(c.file, BASE))
+                   and c.key != "valid_json"})
     rows = []
     for s in sets:
-        ft = _find(metrics, "eval.json", f"finetuned.{s}.success_rate")
-        bs = _find(metrics, "eval.json", f"base.{s}.success_rate")
+        ft = _find(metrics, FT, s)
+        bs = _find(metrics, BASE, s)
         ft_old, ft_new = (ft.old, ft.new) if ft else (None, None)
         bs_old, bs_new = (bs.old, bs.new) if bs else (None, None)
         gain = ft_new - bs_new if ft_new is not None and bs_new is not None else None
@@ -179,7 +192,9 @@ def collect(
     repo = Path(repo)
     # Three independent DVC processes: run them side by side (each spends ~0.7 s starting up).
     with ThreadPoolExecutor(max_workers=3) as pool:
-        jobs = [pool.submit(fn, repo, base, head) for fn in (params_diff, metrics_diff, plots_diff)]
+        jobs = [pool.submit(params_diff, repo, base, head),
+                pool.submit(metrics_diff, repo, base, head, metrics_targets(repo)),
+                pool.submit(plots_diff, repo, base, head)]
         params, metrics, plots = (j.result() for j in jobs)
     inputs = ReportInputs(base=base, head=head, params=params, metrics=metrics)
     revs = [base, inputs.head_label]

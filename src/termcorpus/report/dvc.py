@@ -112,9 +112,30 @@ def params_diff(repo: Path, base: str, head: str | None = None) -> list[Change]:
     return _changes(dvc_json(["params", "diff", *_revs(base, head)], repo=repo))
 
 
-def metrics_diff(repo: Path, base: str, head: str | None = None) -> list[Change]:
-    """``dvc metrics diff --all BASE [HEAD]``: every numeric metric, changed or not."""
-    return _changes(dvc_json(["metrics", "diff", "--all", *_revs(base, head)], repo=repo))
+def metrics_diff(repo: Path, base: str, head: str | None = None,
+                 targets: Sequence[str] | None = None) -> list[Change]:
+    """``dvc metrics diff --all BASE [HEAD]``: every numeric metric, changed or not; with
+    ``targets``, those files instead of the declared metrics (any JSON DVC can read)."""
+    extra = ["--targets", *targets] if targets else []
+    return _changes(dvc_json(["metrics", "diff", "--all", *_revs(base, head), *extra], repo=repo))
+
+
+def metrics_targets(repo: Path) -> list[str]:
+    """What the report diffs: every metrics file dvc.yaml declares, plus the stages' detail JSON
+    (``reports/*_detail.json``, declared as plain outs: per domain, skill and set)."""
+    import yaml
+
+    repo = Path(repo)
+    try:
+        stages = (yaml.safe_load((repo / "dvc.yaml").read_text(encoding="utf-8")) or {}).get("stages", {})
+    except (OSError, yaml.YAMLError):
+        stages = {}
+    declared = []
+    for st in stages.values():
+        for entry in (st or {}).get("metrics") or []:
+            declared += [entry] if isinstance(entry, str) else list(entry)
+    details = sorted(p.relative_to(repo).as_posix() for p in (repo / "reports").glob("*_detail.json"))
+    return sorted(set(declared)) + details
 
 
 @dataclass

@@ -15,14 +15,15 @@ from termcorpus.report.dvc import ExpRow, Value, exp_show
 from termcorpus.report.markdown import code, fmt, fmt_delta, table
 
 DEFAULT_METRICS: tuple[str, ...] = (
-    "eval.json:finetuned.*.success_rate",
-    "eval.json:base.*.success_rate",
-    # graded signals while success is still 0 (a tiny model on CPU): turns equal to the
-    # reference, and the loss on the held-out validation families
-    "eval.json:finetuned.*.turn_match_rate",
-    "train.json:final_loss",
+    # success per evaluation set (metrics/eval/<agent>.json: one key per set)
+    "*eval/finetuned.json:*",
+    "*eval/retrieval.json:*",
+    "*eval/base.json:*",
+    # graded signals while success is still 0 (a tiny model on CPU): the training loss and the
+    # loss on the held-out validation families
+    "train.json:loss",
     "train.json:val_loss",
-    "curation.json:kept_records",
+    "curation.json:records",
 )
 REFERENCE_NAME = "baseline"
 
@@ -37,6 +38,7 @@ def key_matches(pattern: str, full_key: str) -> bool:
 
     A pattern without ':' matches the key in any file. '*' never crosses a dot, so
     'finetuned.*.success_rate' leaves out the per-domain 'finetuned.S.by_domain.D.success_rate'.
+    A file glob's '*' does cross '/' ('*eval/base.json' matches 'metrics/eval/base.json').
     """
     file, key = _split(full_key)
     if ":" in pattern:
@@ -65,10 +67,11 @@ def _is_number(v: Value) -> bool:
 
 
 def _label(full_key: str, columns: Sequence[str]) -> str:
-    """A column header: the dotted key, with the file only when two files share the key."""
-    _, key = _split(full_key)
+    """A column header: the dotted key, prefixed with the file's stem only when two files share
+    the key ('finetuned.variants' and 'base.variants' from metrics/eval/<agent>.json)."""
+    file, key = _split(full_key)
     clash = sum(1 for c in columns if _split(c)[1] == key) > 1
-    return full_key if clash else key
+    return f"{Path(file).stem}.{key}" if clash else key
 
 
 def param_overrides(row: ExpRow, baseline: ExpRow) -> list[str]:

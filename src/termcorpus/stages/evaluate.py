@@ -2,7 +2,8 @@
 in the sandbox.
 
 Reads params sections `evaluate`, `execute` (sandbox limits, prompt style) and `mlflow`; writes
-the metrics JSON, the per-domain plot CSV and the base-vs-fine-tuned success PNG, then mirrors
+one headline metrics JSON per agent (``metrics/eval/<agent>.json``), the detail JSON, the
+per-domain plot CSV and the base-vs-fine-tuned success PNG, then mirrors
 the metrics to MLflow against the model version recorded in the checkpoint's termcorpus.json.
 Task dirs in `evaluate.extra_tasks` are user paths: list them as deps of this stage in dvc.yaml
 for DVC to rerun it when they change.
@@ -23,7 +24,7 @@ PATHS: dict[str, str] = {
     "corpus": "Corpus dataset directory (train/validation split by family).",
     "tasks": "Task directory holding tasks.jsonl and heldout.jsonl.",
     "gate": "Skip the held-out tasks this gate.jsonl (from execute) did not keep.",
-    "metrics": "Metrics JSON to write (success and trace match per set).",
+    "metrics": "Directory of the headline metrics: one <agent>.json each (success per set, valid JSON).",
     "detail": "Write per set / domain / number of steps / skill detail and the set sizes here (JSON).",
     "plots": "Per-domain success CSV to write.",
     "success_plot": "Success-rate bar plot PNG to write.",
@@ -51,8 +52,9 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
         gate_path=gate,
     )
     elapsed = result.pop("elapsed_sec", None)  # wall clock: console and MLflow only
-    headline, detail_ = split_detail(result, AGENTS)
-    write_json(metrics, headline)
+    headlines, detail_ = split_detail(result, AGENTS)
+    for agent, headline in headlines.items():
+        write_json(Path(metrics) / f"{agent}.json", headline)
     if detail is not None:
         write_json(detail, detail_)
     write_plot_csv(plots, result)
@@ -66,4 +68,4 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
         )
         print(f"{agent}: {line}", file=sys.stderr)
     print(f"evaluate: {elapsed} s", file=sys.stderr)
-    return headline
+    return headlines

@@ -47,6 +47,7 @@ def run(*, corpus: Path, out: Path, metrics: Path, plots: Path, detail: Path | N
     # training so a broken install fails in seconds, not after minutes of training.
     from termcorpus.tracking import log_training_run
     from termcorpus.records import write_json
+    from termcorpus.tracking.metrics import write_stage_metrics
     from termcorpus.train.loop import train, update_meta
 
     from accelerate import PartialState
@@ -75,11 +76,11 @@ def run(*, corpus: Path, out: Path, metrics: Path, plots: Path, detail: Path | N
     )
     if not main_process:
         return None
-    headline = result.metrics()
+    full = result.metrics()
     timings = result.timings()
-    write_json(metrics, headline)
+    headline = write_stage_metrics("train", full, metrics)
     if detail is not None:
-        write_json(detail, result.detail())
+        write_json(detail, {**full, **result.detail()})
     print(
         f"train: {result.steps} steps, {result.train_tokens:,} tokens, {timings['tokens_per_sec']:,.0f} tok/s, "
         f"{timings['train_seconds']:.0f} s, real-token share {result.real_token_share:.1%}, "
@@ -87,14 +88,14 @@ def run(*, corpus: Path, out: Path, metrics: Path, plots: Path, detail: Path | N
         file=sys.stderr,
     )
     if logger is not None:
-        for k, v in sorted(headline.items()):
+        for k, v in sorted(full.items()):
             if v is not None:
                 logger.log_metric(k, v, plot=False)
         logger.end()
     write_loss_csv(plots, result.loss_curve)
     info = log_training_run(
         model_dir=out, corpus_dir=corpus, corpus_digest=result.corpus_digest, params=params,
-        metrics={**headline, **timings}, loss_curve=result.loss_curve, tracking=tracking,
+        metrics={**full, **timings}, loss_curve=result.loss_curve, tracking=tracking,
         register=params.register_model,
     )
     # The evaluate stage reads run_id / model_version / registered_model from here.

@@ -1,38 +1,37 @@
-"""Headline metrics for the data stages: what `dvc metrics show` prints, the rest as detail.
+"""Headline metrics: what `dvc metrics show` prints; everything else is detail.
 
-Convention (issue 20): ``metrics/<stage>.json`` holds a few dozen flat headline numbers and no
-wall-clock values, so ``dvc metrics show`` fits a terminal and ``dvc metrics diff`` of two
-identical runs prints nothing. The full dict (per-domain, per-skill, per-expectation detail)
-goes to ``reports/<stage>_detail.json``, declared in dvc.yaml as a non-metric out with
-``cache: false``. Timings go to stderr and MLflow only.
+Convention (issue 20): ``metrics/<stage>.json`` holds a handful of flat headline numbers under
+short names that the stages share (``tasks``, ``records``, ``pass_rate``), and no wall-clock
+values. `dvc metrics show` prints one table whose columns are the union of every file's keys
+(sorted by name), so a shared vocabulary is what keeps it to a terminal's width: one row per
+stage, and one per agent for evaluation (``metrics/eval/<agent>.json``, columns = evaluation
+sets). ``dvc metrics diff`` of two identical runs prints nothing. The full dict (per-domain,
+per-skill, per-expectation detail) goes to ``reports/<stage>_detail.json``, declared in dvc.yaml
+as a non-metric out with ``cache: false``; the pull-request report diffs those too. Timings go to
+stderr and MLflow only.
 
-``HEADLINES`` names, per stage, the dotted keys kept (fnmatch patterns over the flattened dict).
+``HEADLINES`` maps, per stage, each headline name to the dotted key of the stage's full metrics
+it copies.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 from typing import Any
 
-MAX_HEADLINE_KEYS = 40
+MAX_HEADLINE_KEYS = 8
 
 # A key that measures the clock: never a metric (the same inputs must give the same bytes).
 TIMING_KEY = re.compile(r"(_sec|_secs|_seconds|per_sec|_ms|elapsed|duration|wall_time)", re.IGNORECASE)
 
-HEADLINES: dict[str, tuple[str, ...]] = {
-    "seed": ("n_*",),
-    "generate": ("n_*", "distinct_variant_ratio", "tasks_by_source.*", "heldout_by_set.*", "drops.*", "composed.n_tasks",
-                 "composed.fraction_of_training", "composed.obs_dependent_fraction", "composed.n_skills_used",
-                 "composed.by_domain.*", "composed.by_n_steps.*"),
-    "execute": ("n_*", "pass_rate", "mean_reward", "mean_turns", "sandbox_limits", "gate.enabled", "gate.train.n_*",
-                "gate.heldout.n_*"),
-    "validate": ("success", "counts.records", "counts.passed", "counts.not_passed", "counts.expectations",
-                 "counts.expectations_failed"),
-    "balance": ("input_records", "kept_records", "upsampled", "splits.*.records", "splits.*.families",
-                "splits.*.assistant_turns", "filters.*.dropped", "decontamination.eval_tasks",
-                "decontamination.validation_trajectories"),
+HEADLINES: dict[str, dict[str, str]] = {
+    "seed": {"seeds": "n_seeds"},
+    "generate": {"tasks": "n_tasks", "composed": "composed.fraction_of_training"},
+    "execute": {"tasks": "n_tasks", "pass_rate": "pass_rate"},
+    "validate": {"records": "counts.records", "success": "success"},
+    "balance": {"records": "kept_records"},
+    "train": {"loss": "final_loss", "val_loss": "val_loss", "dropped": "dropped"},
 }
 
 
@@ -61,16 +60,13 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def headline(stage: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    """The stage's headline numbers, flat (dotted keys; numbers and bools only, no timings)."""
+    """The stage's headline: ``HEADLINES[stage]``'s names with the values of their source keys
+    (numbers and bools; a source key the metrics lack is left out)."""
     if stage not in HEADLINES:
         raise KeyError(f"no headline metrics defined for stage {stage!r}; expected one of {', '.join(HEADLINES)}")
-    pats = HEADLINES[stage]
     flat = flatten(metrics)
-    return {
-        k: v for k, v in sorted(flat.items())
-        if isinstance(v, (bool, int, float)) and not TIMING_KEY.search(k.rsplit(".", 1)[-1])
-        and any(fnmatch.fnmatchcase(k, p) for p in pats)
-    }
+    return {name: flat[src] for name, src in sorted(HEADLINES[stage].items())
+            if isinstance(flat.get(src), (bool, int, float))}
 
 
 def without_timings(metrics: Any) -> Any:

@@ -73,7 +73,8 @@ class TrainResult:
     cpu_seconds: float = 0.0  # process CPU time of the loop (all threads of this process)
 
     def metrics(self) -> dict[str, float | int | None]:
-        """Headline numbers for metrics/train.json: the same for the same inputs, no timings."""
+        """The run's numbers (the same for the same inputs, no timings): metrics/train.json takes its
+        headline (tracking/metrics.py), MLflow and reports/train_detail.json all of them."""
         return {
             "final_loss": self.final_loss,
             "val_loss": self.val_loss,
@@ -83,6 +84,7 @@ class TrainResult:
             "n_train_episodes": self.n_train_episodes,
             "dropped_too_long": self.dropped_too_long,
             "dropped_no_assistant": self.dropped_no_assistant,
+            "dropped": self.dropped_too_long + self.dropped_no_assistant,
             "real_token_share": round(self.real_token_share, 4),
         }
 
