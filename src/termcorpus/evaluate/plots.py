@@ -1,8 +1,8 @@
 """The evaluation bar plot: success rate of the base, retrieval and fine-tuned agents on each set.
 
-A PNG for ``dvc plots`` (an image plot) and the README. Sets with no task are left out; each bar
-is labelled with its rate and error bars show the standard error over trials when there are
-several. The same metrics give the same bytes: the Agg backend, a fixed size and DPI, the fonts
+A PNG for ``dvc plots`` (an image plot) and the README, and the CSV behind the per-domain plot.
+Sets with no task are left out; each bar is labelled with its rate and error bars show the
+standard error over trials when there are several. The same metrics give the same bytes: the Agg backend, a fixed size and DPI, the fonts
 matplotlib ships, and no ``Software`` / date metadata in the file.
 """
 
@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Sequence
+
+from termcorpus.evaluate.agents import AGENTS
+from termcorpus.evaluate.metrics import PLOT_COLUMNS, domain_rows
+from termcorpus.evaluate.sets import EVAL_SETS
 
 # Bar order and colours: the base first (the reference), the retrieval baseline, the fine-tuned agent.
 SERIES: tuple[tuple[str, str, str], ...] = (
@@ -65,3 +69,17 @@ def write_success_plot(path: Path, metrics: dict[str, Any], sets: Sequence[str] 
     fig.savefig(tmp, format="png", metadata={"Software": None})
     tmp.replace(path)
     return drawn
+
+
+def write_plot_csv(path: Path, metrics: dict[str, Any]) -> int:
+    """Write ``plots/eval_by_domain.csv`` (domain,agent,set,success_rate); returns the row count."""
+    rows = domain_rows(metrics, AGENTS, EVAL_SETS)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(",".join(PLOT_COLUMNS) + "\n")
+        for domain, agent, set_name, rate in rows:
+            fh.write(f"{domain},{agent},{set_name},{rate}\n")
+    tmp.replace(path)
+    return len(rows)
