@@ -8,7 +8,7 @@ fine-tuned agent greedily in the configured sandbox on ``--tasks`` tasks of ever
 evaluation set (the evaluate stage's sampler, seed and gate), and writes
 ``bench/arms/NAME/result.json`` (final / validation loss, steps, train seconds, success, trace
 match and valid JSON per set). The retrieval and base agents are not run: they do not depend on
-the recipe (``metrics/eval.json`` has them). The tables in docs/EXPERIMENTS.md come from this
+the recipe (``metrics/eval/<agent>.json`` has them). The tables in docs/EXPERIMENTS.md come from this
 script.
 
 What an arm does not show: one seed, ``--tasks`` per set (0 of 30 bounds the rate below ~10% at
