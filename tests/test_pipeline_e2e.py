@@ -171,3 +171,21 @@ def test_second_repro_changes_nothing(pipeline):
     assert proc.returncode == 0, proc.stderr
     assert "didn't change" in proc.stdout or "up to date" in proc.stdout
     assert "Running stage" not in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_identical_rerun_leaves_no_metrics_diff(pipeline):
+    """Issue 20: every stage forced to run again with the same code and params; `dvc metrics diff`
+    against the committed first run prints nothing (no clock, host or path in any metrics file),
+    and `dvc metrics show` stays narrow (the shared headline vocabulary)."""
+    repo, env, _ = pipeline
+    dvc = str(VENV_BIN / "dvc")
+    for cmd in (["git", "add", "-A"], ["git", "commit", "-qm", "first run", "--allow-empty"]):
+        subprocess.run(cmd, cwd=repo, env=env, check=True)
+    proc = subprocess.run([dvc, "repro", "-f"], cwd=repo, env=env, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    diff = subprocess.run([dvc, "metrics", "diff"], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert diff.returncode == 0 and diff.stdout.strip() == "", diff.stdout
+    show = subprocess.run([dvc, "metrics", "show"], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert show.returncode == 0 and max(map(len, show.stdout.splitlines())) <= 220, show.stdout
