@@ -60,7 +60,7 @@ def evaluate_model(
     gate_path: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate every agent (``AGENTS``) on every held-out set; ``metrics.split_detail`` splits the
-    result into ``metrics/eval.json`` (headline) and ``reports/eval_detail.json``.
+    result into ``metrics/eval/<agent>.json`` (headline) and ``reports/eval_detail.json``.
 
     Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
     mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended, parse_ended,
