@@ -25,7 +25,7 @@ Schema of a seed file::
           - path: "{{src}}/notes.{{ext}}"
             text: "hello {{dst}}\\n"   # literal content (a template), or:
           - path: "{{src}}"
-            gen: tree                  # a named data generator (generate/datagen.py) ...
+            gen: tree                  # a named data generator (generate/datagen/) ...
             args: {ext: "{{ext}}", k: "{{n}}"}   # ... and its arguments (templates)
         solution:                      # reference shell commands, one per agent turn (1-4),
           - mkdir -p {{dst}}           # relative to the working directory /app
