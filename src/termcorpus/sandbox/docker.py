@@ -24,7 +24,9 @@ The shell speaks the protocol of :mod:`termcorpus.sandbox.session`; ``cd``, vari
 functions carry over between commands exactly as under bwrap (same trajectories, byte for
 byte, on every seed: tested). Its status lines cannot use a stream of their own (Docker may
 deliver an exec's stderr before the last stdout bytes), so they travel on stdout tagged with
-a per-session nonce and are split off again on our side (see ``_INNER`` and ``_DEMUX``).
+a per-session nonce and are split off again on our side (see ``_INNER`` and ``_DEMUX``; the
+programs the backend runs are files in ``sandbox/data/``). The daemon client and the task
+images live in :mod:`termcorpus.sandbox.docker_images`.
 
 The verifier runs in the agent's container, as in Harbor: closing an agent session that was
 opened on a caller's ``workdir`` (what :class:`termcorpus.execute.episode.Episode` does)
@@ -56,7 +58,6 @@ from __future__ import annotations
 import atexit
 import base64
 import dataclasses
-import hashlib
 import io
 import os
 import secrets
@@ -68,25 +69,31 @@ import tarfile
 import tempfile
 import threading
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from termcorpus.errors import DataError, EnvironmentProblem
-from termcorpus.records import CommandResult, Task
+from termcorpus.records import CommandResult
+from termcorpus.sandbox.docker_images import (
+    BASE_IMAGE, LABEL, _archive_bytes, _image_present, _Tar, client, docker_cli, docker_host, forget_client, image_for,
+    task_image_tag,
+)
 from termcorpus.sandbox.session import Session, _shell_quote
 
 __all__ = ["BASE_IMAGE", "DockerSession", "check_docker", "client", "forget_client", "image_for",
            "remove_orphans", "task_image_tag"]
 
-BASE_IMAGE = "termcorpus/base:bookworm"
-TASK_IMAGE_REPO = "termcorpus/task-env"
 SANDBOX_USER = "1000:1000"
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CPUS = 1.0  # per container; the pool's worker count decides how many run at once
-LABEL = "termcorpus.sandbox"
-_API_TIMEOUT_SEC = 60
-_BUILD_TIMEOUT_SEC = 600
 _NPROC = 16384
 _MAX_LOG_BYTES = 64 << 10  # the verifier reads 4 KiB of a reward file; logs keep their head
+
+
+def _program(name: str) -> str:
+    """A program shipped in ``termcorpus/sandbox/data/`` (package data), as text."""
+    return resources.files("termcorpus.sandbox").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
 
 # PID 1 of every container: reap whatever is re-parented to it (bash's SIGCHLD handling
 # waits for any child), and leave at once on SIGTERM.
@@ -98,28 +105,8 @@ _PID1 = 'trap "exit 0" TERM; trap : CHLD; while :; do sleep 3600 & wait; done'
 # processes: the exec'd top process T (its parent is outside the container's PID namespace:
 # ppid 0) and T's children, the shell and the status relay (see _INNER); everything else,
 # including orphans re-parented to PID 1, goes. Mode "all" spares only PID 1 and itself.
-# No subshells: they would be children of the killer and be killed.
-_KILL_SCRIPT = r"""
-mode=$1 me=$$
-ppid_of() { local s; read -r s < "/proc/$1/stat" 2>/dev/null || return 1; set -- ${s##*) }; REPLY=$2; }
-for ((pass = 0; pass < 50; pass++)); do
-  found=0
-  for d in /proc/[0-9]*; do
-    p=${d#/proc/}
-    [[ $p == 1 || $p == "$me" ]] && continue
-    read -r s < "$d/stat" 2>/dev/null || continue
-    set -- ${s##*) }
-    [[ $1 == Z || $1 == X ]] && continue
-    if [[ $mode == command ]]; then
-      [[ $2 == 0 ]] && continue
-      [[ $2 != 1 ]] && ppid_of "$2" && [[ $REPLY == 0 ]] && continue
-    fi
-    kill -9 "$p" 2>/dev/null && found=1
-  done
-  ((found)) || break
-done
-exit 0
-"""
+# No subshells: they would be children of the killer and be killed. The script: data/docker_kill.sh.
+_KILL_SCRIPT = _program("docker_kill.sh")
 
 # The exec'd top process T inside the container. Docker carries an exec's stdout and stderr
 # as two streams that the daemon reads independently, so a status line on its own stream can
@@ -138,104 +125,8 @@ _INNER = (
 
 # Host-side relay (run with ``python -I -S``): start the docker CLI, send it the nonce and
 # then our stdin; copy its output to our stdout, except nonce-tagged status lines, which go
-# (untagged) to the control fd that session.py reads.
-_DEMUX = r"""
-import os, subprocess, sys, threading
-nonce, ctrl, argv = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3:]
-tag = nonce + b" "
-p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
-def pump():
-    try:
-        p.stdin.write(nonce + b"\n")
-        while True:
-            data = os.read(0, 65536)
-            if not data:
-                break
-            p.stdin.write(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            p.stdin.close()
-        except OSError:
-            pass
-threading.Thread(target=pump, daemon=True).start()
-def emit(fd, data):
-    while data:
-        data = data[os.write(fd, data):]
-buf, in_status = b"", False
-try:
-    while True:
-        data = os.read(p.stdout.fileno(), 65536)
-        if not data:
-            break
-        buf += data
-        while buf:
-            if in_status:
-                i = buf.find(b"\n")
-                if i < 0:
-                    break
-                emit(ctrl, buf[:i + 1])
-                buf, in_status = buf[i + 1:], False
-                continue
-            i = buf.find(tag)
-            if i >= 0:
-                emit(1, buf[:i])
-                buf, in_status = buf[i + len(tag):], True
-                continue
-            keep = next((k for k in range(min(len(tag) - 1, len(buf)), 0, -1) if tag.startswith(buf[-k:])), 0)
-            emit(1, buf[:len(buf) - keep])
-            buf = buf[len(buf) - keep:]
-            break
-    if not in_status:
-        emit(1, buf)
-except OSError:
-    pass
-sys.exit(p.wait())
-"""
-
-
-def docker_host() -> str:
-    """Where the SDK and CLI look for the daemon (for messages only)."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-_client_lock = threading.Lock()
-_client_cache: tuple[int, object] | None = None  # (pid, docker.DockerClient)
-
-
-def client():
-    """A connected Docker SDK client (one per process), or EnvironmentProblem in one line."""
-    global _client_cache
-    with _client_lock:
-        if _client_cache is not None and _client_cache[0] == os.getpid():
-            return _client_cache[1]
-        try:
-            import docker
-        except ImportError:
-            raise EnvironmentProblem("the docker SDK is not installed: pip install docker==7.2.0")
-        try:
-            c = docker.from_env(timeout=_API_TIMEOUT_SEC)
-            c.ping()
-        except Exception as e:  # the SDK raises DockerException, requests or socket errors
-            first = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
-            raise EnvironmentProblem(
-                f"Docker daemon not reachable at {docker_host()} ({first}); start dockerd "
-                "(scripts/start_dockerd.sh) or use sandbox: bwrap"
-            )
-        _client_cache = (os.getpid(), c)
-        return c
-
-
-def docker_cli() -> str:
-    """The docker CLI: it carries the persistent shell's stdin/stdout/stderr streams."""
-    path = shutil.which("docker")
-    if path is None:
-        raise EnvironmentProblem(
-            "the docker CLI is not installed (apt-get update && apt-get install -y docker.io) "
-            "or use sandbox: bwrap"
-        )
-    return path
+# (untagged) to the control fd that session.py reads. The program: data/docker_demux.py.
+_DEMUX = _program("docker_demux.py")
 
 
 def check_docker() -> None:
@@ -248,139 +139,6 @@ def check_docker() -> None:
             f"image {BASE_IMAGE} not found in the Docker daemon at {docker_host()}: "
             "build it with scripts/docker_base_image.sh"
         )
-
-
-# ---- images ---------------------------------------------------------------------------------
-_known_images: set[str] = set()
-
-
-def _image_present(c, name: str) -> bool:
-    if name in _known_images:
-        return True
-    import docker.errors
-
-    try:
-        c.images.get(name)
-    except docker.errors.ImageNotFound:
-        return False
-    _known_images.add(name)
-    return True
-
-
-def _task_blobs(task: Task) -> list[tuple[str, bytes]]:
-    blobs = [(rel, text.encode("utf-8")) for rel, text in sorted(task.files.items())]
-    for rel, b64 in sorted(task.binary_files.items()):
-        try:
-            blobs.append((rel, base64.b64decode(b64, validate=True)))
-        except ValueError:
-            raise DataError(f"binary_files[{rel!r}] is not valid base64", where=f"task {task.id}")
-    return sorted(blobs)
-
-
-def _context_blobs(task: Task) -> list[tuple[str, bytes]]:
-    """The build context: ``environment.build_context`` when the task carries one (imported
-    tasks: exactly the files their COPY/ADD name), else the task's files."""
-    ctx = task.environment.build_context
-    if not ctx:
-        return _task_blobs(task)
-    try:
-        return sorted((rel, base64.b64decode(b64, validate=True)) for rel, b64 in ctx.items())
-    except ValueError:
-        raise DataError("build_context holds invalid base64", where=f"task {task.id}")
-
-
-def task_image_tag(task: Task) -> str:
-    """The tag of a task's own image: a digest of its Dockerfile and build context."""
-    h = hashlib.sha256(task.environment.dockerfile.encode("utf-8"))
-    for rel, data in _context_blobs(task):
-        h.update(b"\0" + rel.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
-    return f"{TASK_IMAGE_REPO}:{h.hexdigest()[:24]}"
-
-
-def image_for(task: Task) -> str:
-    """The image a task runs in: built from its Dockerfile (cached by content), else named."""
-    c = client()
-    env = task.environment
-    if not env.dockerfile:
-        if _image_present(c, env.image):
-            return env.image
-        if env.image == BASE_IMAGE:  # never in a registry: built here
-            raise EnvironmentProblem(f"image {env.image} not found in the Docker daemon (build it with "
-                                     "scripts/docker_base_image.sh)", where=f"task {task.id}")
-        import docker.errors
-
-        try:
-            c.images.pull(env.image)
-        except docker.errors.APIError as e:
-            raise EnvironmentProblem(f"image {env.image} is not in the Docker daemon and cannot be pulled "
-                                     f"({str(e.explanation or e).splitlines()[0][:160]})", where=f"task {task.id}")
-        _known_images.add(env.image)
-        return env.image
-    tag = task_image_tag(task)
-    if _image_present(c, tag):
-        return tag
-    # Build context: the Dockerfile plus the task's files (a Dockerfile may COPY them).
-    tar = _Tar().add("Dockerfile", env.dockerfile.encode("utf-8"), 0o644, 0)
-    for rel, data in _context_blobs(task):
-        tar.add(rel, data, 0o755 if data.startswith(b"#!") else 0o644, 0)
-    context = tar.bytes()
-    import docker.errors
-
-    try:
-        c.images.build(fileobj=io.BytesIO(context), custom_context=True, tag=tag, rm=True,
-                       forcerm=True, network_mode="host",  # builds get the network (registries); runs do not
-                       timeout=_BUILD_TIMEOUT_SEC, labels={LABEL: "image"})
-    except docker.errors.BuildError as e:
-        tail = [str(x.get("stream", x.get("error", ""))).strip() for x in e.build_log][-3:]
-        raise DataError(f"Dockerfile does not build: {e.msg}; {' | '.join(t for t in tail if t)}",
-                        where=f"task {task.id} environment.dockerfile")
-    except docker.errors.APIError as e:
-        raise DataError(f"Dockerfile does not build: {e.explanation or e}",
-                        where=f"task {task.id} environment.dockerfile")
-    _known_images.add(tag)
-    return tag
-
-
-# ---- tar helpers ----------------------------------------------------------------------------
-class _Tar:
-    """An in-memory tar for ``put_archive``: every entry with an explicit owner and mode."""
-
-    def __init__(self) -> None:
-        self._buf = io.BytesIO()
-        self._tar = tarfile.open(fileobj=self._buf, mode="w", format=tarfile.PAX_FORMAT)
-
-    def add(self, name: str, data: bytes | None, mode: int, uid: int) -> "_Tar":
-        """A file (``data``) or, with ``data=None``, a directory."""
-        info = tarfile.TarInfo(name)
-        info.uid = info.gid = uid
-        info.mode = mode
-        info.mtime = 0
-        if data is None:
-            info.type = tarfile.DIRTYPE
-            self._tar.addfile(info)
-        else:
-            info.size = len(data)
-            self._tar.addfile(info, io.BytesIO(data))
-        return self
-
-    def tree(self, top: Path, arcname: str, uid: int) -> "_Tar":
-        """The host directory ``top`` as ``arcname`` (modes kept, links kept as links)."""
-
-        def own(info: tarfile.TarInfo) -> tarfile.TarInfo:
-            info.uid = info.gid = uid
-            info.uname = info.gname = ""
-            return info
-
-        self._tar.add(str(top), arcname=arcname, recursive=True, filter=own)
-        return self
-
-    def bytes(self) -> bytes:
-        self._tar.close()
-        return self._buf.getvalue()
-
-
-def _archive_bytes(stream) -> bytes:
-    return b"".join(stream)
 
 
 # ---- parked containers (agent session -> verifier session of the same workdir) --------------
@@ -736,9 +494,3 @@ class DockerSession(Session):
             _remove(ctr)
 
 
-def forget_client() -> None:
-    """Drop the cached client (after the daemon was restarted or ``DOCKER_HOST`` changed)."""
-    global _client_cache
-    with _client_lock:
-        _client_cache = None
-    _known_images.clear()
