@@ -79,7 +79,7 @@ def _load_task(source: str, task_id: str | None):
 @click.pass_context
 def run_cmd(ctx: click.Context, source: str, task_id: str | None, agent: str, backend: str | None, show: bool) -> None:
     """Run one task in the sandbox with an agent and print the verdict."""
-    from termcorpus.agents import NullAgent, OracleAgent
+    from termcorpus.agents.factory import make_agent
     from termcorpus.execute.episode import run_episode
     from termcorpus.params import load_section
     from termcorpus.records import Lineage
@@ -90,8 +90,7 @@ def run_cmd(ctx: click.Context, source: str, task_id: str | None, agent: str, ba
     cfg = SandboxConfig.from_params(ep)
     if backend:
         cfg.backend = backend
-    ag = OracleAgent() if agent == "oracle" else NullAgent()
-    traj = run_episode(task, ag, cfg, max_turns=ep.max_turns, prompt_style=ep.prompt_style,
+    traj = run_episode(task, make_agent(agent), cfg, max_turns=ep.max_turns, prompt_style=ep.prompt_style,
                        lineage=Lineage(task_digest=task.digest()))
     if show:
         for i, turn in enumerate(traj.turns, 1):

@@ -10,42 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
-import os
-import signal
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Sequence
 
-from tqdm import tqdm
-
-from termcorpus.agents import NullAgent, OracleAgent
-from termcorpus.agents.base import Agent
-from termcorpus.errors import ConfigError, DataError
+from termcorpus.agents.factory import make_agent
+from termcorpus.errors import DataError
 from termcorpus.execute.episode import run_episode
+from termcorpus.pool import imap_unordered, map_ordered, progress
 from termcorpus.records import Lineage, Task, Trajectory, sha256_text
 from termcorpus.sandbox import SandboxConfig, check_backend, limits_mechanism
 from termcorpus.sandbox.session import task_blobs
 
 _JOURNAL_SUFFIX = ".journal"
 
-
-def make_agent(teacher: str, params: object | None = None) -> Agent:
-    """The teacher agent named in params (``oracle`` offline; ``null`` for self-checks;
-    ``openai``: any OpenAI-compatible endpoint configured by the ``execute.teacher_*`` keys)."""
-    if teacher == "oracle":
-        return OracleAgent()
-    if teacher == "null":
-        return NullAgent()
-    if teacher == "openai":
-        from termcorpus.agents.openai_agent import OpenAIChatAgent
-
-        if params is None:
-            raise ConfigError("teacher 'openai' needs the execute params", where="params.yaml:execute.teacher")
-        return OpenAIChatAgent.from_params(params)
-    raise ConfigError(f"unknown teacher {teacher!r}", where="params.yaml:execute.teacher")
+__all__ = ["execute_tasks", "make_agent", "map_ordered"]  # map_ordered: the gate's pool (termcorpus.pool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,23 +37,6 @@ class _Job:
     prompt_style: str
     lineage: Lineage
     agent_params: object = None
-
-
-def _die_with_parent(parent: int) -> None:
-    """Pool worker initializer: exit when the stage process dies, even by SIGKILL.
-
-    An orphaned worker would otherwise wait forever on its task queue (it holds the queue's
-    write end itself), keeping its sandbox uid and memory. Its sandboxes die with it
-    (bwrap ``--die-with-parent``).
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: no such guard
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _run_job(job: _Job) -> tuple[int, str]:
@@ -153,9 +115,8 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
     workers = max(1, min(int(getattr(params, "workers")), len(jobs) or 1))
     start = time.perf_counter()
     n_pass = sum(1 for line in lines if line is not None and json.loads(line)["passed"])
-    with journal_path.open("w", encoding="utf-8") as journal, tqdm(
-        total=len(tasks), initial=len(tasks) - len(jobs), unit="task", desc="execute",
-        disable=None, file=sys.stderr, dynamic_ncols=True,
+    with journal_path.open("w", encoding="utf-8") as journal, progress(
+        len(tasks), initial=len(tasks) - len(jobs), desc="execute",
     ) as bar:
         journal.write(json.dumps({"fingerprint": fingerprint}) + "\n")
         for line in lines:
@@ -177,27 +138,12 @@ def execute_tasks(tasks: Sequence[Task], *, params: object, seeds_digest: str, g
             # back in completion order and are put in task order here, as with the pool.
             from termcorpus.execute.ray_executor import ray_imap_unordered
 
-            for result in ray_imap_unordered(_run_job, jobs, address=getattr(params, "ray_address", ""),
-                                             num_cpus=workers):
-                collect(*result)
-        elif workers == 1:
-            for job in jobs:
-                collect(*_run_job(job))
-        elif jobs:
-            # spawn, not fork: the caller may hold threads (tqdm, MLflow) that fork would copy.
-            # An executor, not multiprocessing.Pool: a worker killed by the OOM killer raises
-            # BrokenProcessPool here instead of hanging the run.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = [pool.submit(_run_job, job) for job in jobs]
-                try:
-                    for fut in as_completed(futures):
-                        collect(*fut.result())
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
+            results = ray_imap_unordered(_run_job, jobs, address=getattr(params, "ray_address", ""),
+                                         num_cpus=workers)
+        else:
+            results = imap_unordered(_run_job, jobs, workers)
+        for result in results:
+            collect(*result)
     wall = time.perf_counter() - start
 
     tmp = out_path.with_name(out_path.name + ".tmp")
@@ -242,30 +188,3 @@ def _metrics(trajs: list[Trajectory], *, teacher: str, sandbox: SandboxConfig, w
         "wall_time_sec": round(wall_sec, 3),
         "tasks_per_sec": round(n_run / wall_sec, 3) if wall_sec > 0 and n_run else 0.0,
     }
-
-
-def map_ordered(fn, jobs: Sequence, workers: int, *, desc: str) -> list:  # type: ignore[no-untyped-def]
-    """``[fn(job) for job in jobs]`` on ``workers`` spawned processes, results in job order, with
-    a tqdm bar on stderr (the gate's pool; ``fn`` must be a module-level function)."""
-    out: list = [None] * len(jobs)
-    workers = max(1, min(workers, len(jobs) or 1))
-    with tqdm(total=len(jobs), desc=desc, unit="task", disable=None, file=sys.stderr, dynamic_ncols=True) as bar:
-        if workers == 1:
-            for i, job in enumerate(jobs):
-                out[i] = fn(job)
-                bar.update(1)
-        elif jobs:
-            # spawn + an executor, for the reasons given in execute_tasks.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
-                try:
-                    for fut in as_completed(futures):
-                        out[futures[fut]] = fut.result()
-                        bar.update(1)
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
-    return out
