@@ -14,15 +14,13 @@ The observation format is compact in both: ``$ command`` then its output.
 from __future__ import annotations
 
 import json
-import re
 from typing import Sequence
 
+from termcorpus.jsonobj import first_json_object
 from termcorpus.records import Action, Command, CommandResult
 
 PROMPT_STYLES = ("compact", "terminus2")
 MAX_DURATION_SEC = 600.0  # the Command record's upper bound
-
-_FENCE = re.compile(r"```[a-zA-Z0-9_-]*")
 
 
 def render_action(action: Action) -> str:
@@ -34,28 +32,6 @@ def render_action(action: Action) -> str:
         "task_complete": action.task_complete,
     }
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def _first_object(text: str) -> tuple[dict | None, str | None]:
-    """Decode the first JSON object in ``text`` (after removing code-fence markers)."""
-    cleaned = _FENCE.sub("", text)
-    decoder = json.JSONDecoder()
-    start = cleaned.find("{")
-    if start < 0:
-        return None, "no JSON object found"
-    first_error: str | None = None
-    while start >= 0:
-        try:
-            obj, _ = decoder.raw_decode(cleaned, start)
-        except json.JSONDecodeError as e:
-            if first_error is None:
-                first_error = f"invalid JSON: {e.msg} at character {e.pos - start}"
-            start = cleaned.find("{", start + 1)
-            continue
-        if isinstance(obj, dict):
-            return obj, None
-        start = cleaned.find("{", start + 1)
-    return None, first_error or "no JSON object found"
 
 
 def _as_bool(value: object) -> bool | None:
@@ -73,7 +49,7 @@ def parse_action(text: str) -> tuple[Action | None, str | None]:
     a missing ``duration`` (1.0) or ``task_complete`` (false), extra keys. Durations are
     clamped to [0, 600] seconds.
     """
-    obj, err = _first_object(text)
+    obj, err = first_json_object(text)
     if obj is None:
         return None, err
     for key in ("analysis", "plan"):

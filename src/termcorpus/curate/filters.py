@@ -18,6 +18,7 @@ from typing import Iterable
 from pydantic import BaseModel, ConfigDict
 
 from termcorpus.curate.safety import match_privileged
+from termcorpus.jsonobj import first_json_object
 from termcorpus.records import CANARY, Trajectory
 
 FilterResult = bool | tuple[bool, str] | tuple[bool, str, str]
@@ -100,18 +101,6 @@ class SafetyFilter(Filter):
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 
 
-def extract_json_object(text: str) -> dict | None:
-    """The JSON object in an assistant reply (Terminus-2 tolerates text around it), or None."""
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        return None
-    try:
-        obj = json.loads(text[start : end + 1])
-    except json.JSONDecodeError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
 class NonsenseFilter(Filter):
     """Drop empty chats, assistant turns that do not parse as a Terminus-2 action, and garbage.
 
@@ -137,7 +126,7 @@ class NonsenseFilter(Filter):
         if any(t.action is None or t.parse_error for t in record.turns):
             return False, "unparsed_turn"
         for m in assistants:
-            obj = extract_json_object(m.content)
+            obj, _ = first_json_object(m.content)
             if obj is None or not isinstance(obj.get("commands", []), list):
                 return False, "unparsed_turn"
         text = "".join(m.content for m in record.messages)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence, Union
@@ -37,6 +36,7 @@ from tqdm import tqdm
 
 from termcorpus.errors import ConfigError
 from termcorpus.generate.mutate import TEST_FOOTER, TEST_HEADER, render_variant, stable_seed, variant_seed, wrap_test
+from termcorpus.jsonobj import first_json_object
 from termcorpus.records import Environment, GeneratorInfo, Message, Task, format_validation_error
 from termcorpus.tasks.seeds import Seed
 from termcorpus.tasks.skills import Skill
@@ -157,37 +157,13 @@ def synthesis_messages(source: SynthesisInput, *, index: int, seed: int) -> list
 
 
 # -- parsing ------------------------------------------------------------------------------------
-_FENCE = re.compile(r"```[a-zA-Z0-9_-]*")
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-# strict=False accepts raw newlines and tabs inside strings, a frequent LLM slip.
-_DECODER = json.JSONDecoder(strict=False)
-
-
-def _decode_at(text: str, start: int) -> dict | None:
-    # Trailing commas only as a second try: the regex would also touch ',}' inside strings.
-    for candidate, at in ((text, start), (_TRAILING_COMMA.sub(r"\1", text[start:]), 0)):
-        try:
-            obj, _ = _DECODER.raw_decode(candidate, at)
-        except json.JSONDecodeError:
-            continue
-        return obj if isinstance(obj, dict) else None
-    return None
-
-
 def parse_task_answer(text: str) -> dict | None:
     """The first JSON object in a model answer, after repair; ``None`` when there is none.
 
     Each ``{`` is tried in order, as written and then without trailing commas, so an outer
     object with a slip wins over a well-formed object nested inside it.
     """
-    cleaned = _FENCE.sub("", text)
-    start = cleaned.find("{")
-    while start >= 0:
-        obj = _decode_at(cleaned, start)
-        if obj is not None:
-            return obj
-        start = cleaned.find("{", start + 1)
-    return None
+    return first_json_object(text, lenient=True)[0]
 
 
 class Rejected(ValueError):
