@@ -45,27 +45,20 @@ def params_cmd(ctx: click.Context) -> None:
 
 
 def _load_task(source: str, task_id: str | None):
+    """The one task of ``source`` (a tasks JSONL, a folder holding tasks.jsonl, a task directory),
+    or the one named ``task_id``."""
     from termcorpus.errors import DataError
-    from termcorpus.records import Task, read_jsonl
+    from termcorpus.tasks.interop import load_tasks
 
-    path = Path(source)
-    if path.is_dir() and (path / "tasks.jsonl").exists():
-        path = path / "tasks.jsonl"
-    if path.suffix == ".jsonl":
-        tasks = read_jsonl(path, Task)
-        if task_id is None:
-            if len(tasks) != 1:
-                raise DataError(f"holds {len(tasks)} tasks: choose one with --task-id", where=str(path))
-            return tasks[0]
-        for t in tasks:
-            if t.id == task_id:
-                return t
-        raise DataError(f"no task with id {task_id!r}", where=str(path))
-    if path.is_dir():
-        from termcorpus.tasks.interop import import_task_dir
-
-        return import_task_dir(path)
-    raise DataError("expected a tasks .jsonl file or a task directory", where=str(path))
+    tasks = load_tasks([source])
+    if task_id is None:
+        if len(tasks) != 1:
+            raise DataError(f"holds {len(tasks)} tasks: choose one with --task-id", where=source)
+        return tasks[0]
+    for t in tasks:
+        if t.id == task_id:
+            return t
+    raise DataError(f"no task with id {task_id!r}", where=source)
 
 
 @main.command("run")

@@ -30,36 +30,6 @@ def tasks_group() -> None:
     """Export, import and check tasks (Harbor / Terminal-Bench task directories)."""
 
 
-def load_tasks(sources: tuple[str, ...] | list[str], notes: list[str] | None = None,
-               refused: list[str] | None = None) -> list:
-    """Tasks from JSONL files, task directories, or directories of task directories (in order).
-
-    A task directory that cannot be imported raises, unless ``refused`` collects its line."""
-    from termcorpus.records import Task, read_jsonl
-    from termcorpus.tasks.interop import import_folder
-
-    tasks: list[Task] = []
-    for src in sources:
-        p = Path(src)
-        if p.is_file():
-            tasks.extend(read_jsonl(p, Task))
-        elif p.is_dir() and (p / "tasks.jsonl").is_file() and not (p / "task.toml").exists():
-            tasks.extend(read_jsonl(p / "tasks.jsonl", Task))
-        elif p.is_dir():
-            rep = import_folder(p)
-            for o in rep.outcomes:
-                if o.status == "refused":
-                    if refused is None:
-                        raise DataError(o.reason)
-                    refused.append(f"refused {o.dir}: {o.reason}")
-                elif notes is not None:
-                    notes.extend(o.notes)
-            tasks.extend(rep.tasks)
-        else:
-            raise DataError("no such file or directory", where=str(p))
-    return tasks
-
-
 @tasks_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["harbor"]), default="harbor", show_default=True,
               help="Write task directories in this format.")
@@ -120,15 +90,20 @@ def import_cmd(dirs: tuple[str, ...], out_path: str, report_path: str | None, st
         sys.exit(1)
 
 
-def _configured_backend(sandbox: str | None) -> str:
-    """--sandbox, else execute.sandbox of ./params.yaml, else bwrap."""
+def _configured_backend(sandbox: str | None, params_path: str | Path) -> str:
+    """--sandbox, else execute.sandbox of the params file (the typed section), else bwrap."""
     if sandbox:
         return sandbox
-    if Path("params.yaml").is_file():
+    if Path(params_path).is_file():
         from termcorpus.params import load_section
 
-        return str(load_section("execute").sandbox)
+        return str(load_section("execute", params_path).sandbox)
     return "bwrap"
+
+
+def _params_path(ctx: click.Context) -> str:
+    """The main group's ``--params`` (default params.yaml), also when this group runs on its own."""
+    return ((ctx.find_root().obj or {}).get("params_path")) or "params.yaml"
 
 
 _MARK = {True: "pass", False: "fail", None: "-"}
@@ -145,9 +120,10 @@ _MARK = {True: "pass", False: "fail", None: "-"}
 @click.option("--full/--fast", default=True, show_default=True,
               help="Run every agent on every task (full table), or stop at the first failed check.")
 @click.option("--sandbox", type=click.Choice(["bwrap", "docker", "local"]), default=None,
-              help="Run the tasks in this sandbox backend [default: execute.sandbox of ./params.yaml, else bwrap].")
-def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory_mb: int, full: bool,
-              sandbox: str | None) -> None:
+              help="Run the tasks in this sandbox backend [default: execute.sandbox of --params, else bwrap].")
+@click.pass_context
+def check_cmd(ctx: click.Context, sources: tuple[str, ...], workers: int, timeout_sec: float, memory_mb: int,
+              full: bool, sandbox: str | None) -> None:
     """Run the validity gate (oracle passes; null and shortcut agents fail) and print a table.
 
     SOURCES are task JSONL files, task directories, or folders of task directories. Exits 1
@@ -155,6 +131,7 @@ def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory
     """
     from termcorpus.execute.gate import GATE_AGENTS, run_gate
     from termcorpus.sandbox import SandboxConfig
+    from termcorpus.tasks.interop import load_tasks
 
     notes: list[str] = []
     refused: list[str] = []
@@ -163,7 +140,7 @@ def check_cmd(sources: tuple[str, ...], workers: int, timeout_sec: float, memory
         click.echo(f"note: {n}", err=True)
     if not tasks:
         raise DataError("no tasks to check" + (f" ({refused[0]})" if refused else ""))
-    cfg = SandboxConfig(backend=_configured_backend(sandbox), timeout_sec=timeout_sec, memory_mb=memory_mb)
+    cfg = SandboxConfig(backend=_configured_backend(sandbox, _params_path(ctx)), timeout_sec=timeout_sec, memory_mb=memory_mb)
     report = run_gate(tasks, cfg, workers, full=full, desc="check")
     width = max(len("task"), *(len(t.id) for t in tasks))
     cols = [max(len(a), 4) for a in GATE_AGENTS]

@@ -16,7 +16,7 @@ outside the task, COPY from outside the build context, files over 10 MB.
 
 :func:`import_folder` imports every task directory of a folder and reports, per task,
 "imported", "imported with notes" or "refused" with the reason: one bad task never drops the
-folder.
+folder. :func:`load_tasks` reads tasks from any mix of JSONL files and task folders.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from termcorpus.errors import DataError
-from termcorpus.records import Task
+from termcorpus.records import Task, read_jsonl
 from termcorpus.tasks.harbor_export import (  # noqa: F401 - public names
     AGENT_TIMEOUT_FACTOR, HARBOR_SCHEMA_VERSION, TURN_MARKER, export_harbor, export_many,
 )
@@ -116,3 +116,31 @@ def import_folder(root: str | Path) -> ImportReport:
         outcomes.append(ImportOutcome(str(d), "imported with notes" if notes else "imported",
                                       task_id=task.id, notes=notes))
     return ImportReport(tasks, outcomes)
+
+
+def load_tasks(sources: tuple[str, ...] | list[str], notes: list[str] | None = None,
+               refused: list[str] | None = None) -> list[Task]:
+    """Tasks from JSONL files, task directories, or directories of task directories (in order).
+
+    A task directory that cannot be imported raises, unless ``refused`` collects its line. The one
+    task loader of the CLI (``termcorpus run``, ``termcorpus tasks check``)."""
+    tasks: list[Task] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_file():
+            tasks.extend(read_jsonl(p, Task))
+        elif p.is_dir() and (p / "tasks.jsonl").is_file() and not (p / "task.toml").exists():
+            tasks.extend(read_jsonl(p / "tasks.jsonl", Task))
+        elif p.is_dir():
+            rep = import_folder(p)
+            for o in rep.outcomes:
+                if o.status == "refused":
+                    if refused is None:
+                        raise DataError(o.reason)
+                    refused.append(f"refused {o.dir}: {o.reason}")
+                elif notes is not None:
+                    notes.extend(o.notes)
+            tasks.extend(rep.tasks)
+        else:
+            raise DataError("no such file or directory", where=str(p))
+    return tasks
