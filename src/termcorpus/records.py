@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Iterable, Iterator, Literal, TypeVar
+from typing import Annotated, Iterable, Iterator, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from termcorpus.errors import DataError
 
@@ -29,6 +29,17 @@ DOMAINS: tuple[str, ...] = (
     "security",
     "software_engineering",
 )
+
+
+def check_domain(v: str) -> str:
+    """``v`` when it is one of ``DOMAINS``; a ValueError naming them otherwise."""
+    if v not in DOMAINS:
+        raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
+    return v
+
+
+# The one domain type of tasks, seeds and skills: a string checked against DOMAINS.
+Domain = Annotated[str, AfterValidator(check_domain)]
 
 # Canary written into every generated test and solution, so that validation can prove that no
 # evaluation task leaked into training data (see curate/decontaminate).
@@ -91,7 +102,7 @@ class Task(_Record):
     id: str = Field(min_length=1)
     family: str = Field(min_length=1, description="All variants of one seed or one skill combination")
     source: Literal["seed", "skill", "import", "llm", "adapter"]
-    domain: str
+    domain: Domain
     skills: list[str] = Field(default_factory=list)
     difficulty: Literal["easy", "medium", "hard"] = "medium"
     instruction: str = Field(min_length=1)
@@ -114,13 +125,6 @@ class Task(_Record):
         default_factory=list, description="solution turns the oracle derives from the real previous observation")
     obs_dependent_steps: list[int] = Field(
         default_factory=list, description="0-based indexes into skills of the observation-dependent steps")
-
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str) -> str:
-        if v not in DOMAINS:
-            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
-        return v
 
     @field_validator("tests")
     @classmethod

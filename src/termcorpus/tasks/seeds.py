@@ -56,10 +56,11 @@ from typing import Callable, Literal, Sequence
 
 from pydantic import Field, field_validator
 
-from termcorpus.records import DOMAINS, SCHEMA_VERSION
+from termcorpus.records import DOMAINS, SCHEMA_VERSION, Domain
 from termcorpus.tasks.skills import ID_RE, Skill
-from termcorpus.tasks.specs import (SLOT_NAME_RE, FileSpec, SkillTemplate, SlotSpec, _Model, check_slot_names,
-                                     one_line_commands)  # noqa: F401 (re-exported)
+from termcorpus.tasks.specs import (  # noqa: F401 (SLOT_NAME_RE, SkillTemplate and the checks are re-exported)
+    SLOT_NAME_RE, FileSpec, SkillTemplate, SlotMap, SlotSpec, Solution, _Model, check_slot_names, one_line_commands,
+)
 
 BUILTIN_TEST_NAMES = frozenset({"_orig_b64"})
 CUSTOM_FAMILY_PREFIX = "custom-"
@@ -70,15 +71,15 @@ class Seed(_Model):
 
     schema_version: str = SCHEMA_VERSION
     id: str
-    domain: str
+    domain: Domain
     skills: list[str] = Field(min_length=1)
     difficulty: Literal["easy", "medium", "hard"] | None = None
     timeout_sec: float | None = Field(default=None, gt=0, le=3600)
     weight: int = Field(default=1, ge=1, le=16, description="training variants = weight x generate.n_variants")
-    slots: dict[str, SlotSpec] = Field(default_factory=dict)
+    slots: SlotMap = Field(default_factory=dict)
     instruction: str = Field(min_length=1)
     files: list[FileSpec] = Field(default_factory=list)
-    solution: list[str] = Field(min_length=1, max_length=4)
+    solution: Solution
     test: str = Field(min_length=1)
     origin: str = Field(default="", description="file:line the seed was read from")
 
@@ -89,23 +90,6 @@ class Seed(_Model):
             raise ValueError(f"seed id {v!r} must be snake_case (a-z, 0-9, _)")
         return v
 
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str) -> str:
-        if v not in DOMAINS:
-            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
-        return v
-
-    @field_validator("slots")
-    @classmethod
-    def _slot_names(cls, v: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
-        return check_slot_names(v)
-
-    @field_validator("solution")
-    @classmethod
-    def _one_line_commands(cls, v: list[str]) -> list[str]:
-        return one_line_commands(v)
-
     def effective_difficulty(self) -> str:
         if self.difficulty:
             return self.difficulty
@@ -113,26 +97,12 @@ class Seed(_Model):
 
 
 class _FileSeed(Seed):
-    domain: str | None = None  # type: ignore[assignment]
-
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str | None) -> str | None:  # type: ignore[override]
-        if v is not None and v not in DOMAINS:
-            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
-        return v
+    domain: Domain | None = None  # type: ignore[assignment]
 
 
 class SeedFile(_Model):
-    domain: str | None = None
+    domain: Domain | None = None
     seeds: list[_FileSeed] = Field(min_length=1)
-
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str | None) -> str | None:
-        if v is not None and v not in DOMAINS:
-            raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
-        return v
 
 
 def custom_family(skill_id: str) -> str:

@@ -50,7 +50,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from termcorpus.errors import DataError
-from termcorpus.records import DOMAINS, SCHEMA_VERSION
+from termcorpus.records import DOMAINS, SCHEMA_VERSION, Domain
 from termcorpus.tasks.specs import SkillTemplate
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -58,12 +58,6 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _check_domain(v: str | None) -> str | None:
-    if v is not None and v not in DOMAINS:
-        raise ValueError(f"unknown domain {v!r}; expected one of {', '.join(DOMAINS)}")
-    return v
 
 
 class YamlBlock(_Model):
@@ -83,7 +77,7 @@ class YamlBlock(_Model):
 
 class Skill(_Model):
     id: str
-    domain: str
+    domain: Domain
     description: str = Field(min_length=1)
     block: str | YamlBlock | None = None
     template: SkillTemplate | None = None
@@ -95,24 +89,14 @@ class Skill(_Model):
             raise ValueError(f"skill id {v!r} must be snake_case (a-z, 0-9, _)")
         return v
 
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str) -> str:
-        return _check_domain(v)  # type: ignore[return-value]
-
 
 class _FileSkill(Skill):
-    domain: str | None = None  # type: ignore[assignment]
+    domain: Domain | None = None  # type: ignore[assignment]
 
 
 class SkillFile(_Model):
-    domain: str | None = None
+    domain: Domain | None = None
     skills: list[_FileSkill] = Field(min_length=1)
-
-    @field_validator("domain")
-    @classmethod
-    def _known_domain(cls, v: str | None) -> str | None:
-        return _check_domain(v)
 
 
 class Taxonomy(_Model):

@@ -9,9 +9,9 @@ They live in their own module because the skill schema needs them and seeds.py i
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLOT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -103,29 +103,6 @@ class FileSpec(_Model):
         return self
 
 
-class SkillTemplate(_Model):
-    """A skill's own mini seed: the fields of a seed (tasks/seeds.py) less id, domain and skills,
-    which come from the skill. Tasks made from it form the family ``custom-<skill id>``."""
-
-    difficulty: Literal["easy", "medium", "hard"] | None = None
-    timeout_sec: float | None = Field(default=None, gt=0, le=3600)
-    slots: dict[str, SlotSpec] = Field(default_factory=dict)
-    instruction: str = Field(min_length=1)
-    files: list[FileSpec] = Field(default_factory=list)
-    solution: list[str] = Field(min_length=1, max_length=4)
-    test: str = Field(min_length=1)
-
-    @field_validator("slots")
-    @classmethod
-    def _slot_names(cls, v: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
-        return check_slot_names(v)
-
-    @field_validator("solution")
-    @classmethod
-    def _one_line_commands(cls, v: list[str]) -> list[str]:
-        return one_line_commands(v)
-
-
 def check_slot_names(slots: dict[str, SlotSpec]) -> dict[str, SlotSpec]:
     """Slot names are snake_case and never start with '_' (reserved for generated values)."""
     for name in slots:
@@ -140,3 +117,21 @@ def one_line_commands(commands: list[str]) -> list[str]:
         if not c.strip() or "\n" in c.strip():
             raise ValueError("each solution command must be one non-empty line")
     return [c.strip() for c in commands]
+
+
+# The slots and the solution of a seed or a skill template, checked by the functions above.
+SlotMap = Annotated[dict[str, SlotSpec], AfterValidator(check_slot_names)]
+Solution = Annotated[list[str], Field(min_length=1, max_length=4), AfterValidator(one_line_commands)]
+
+
+class SkillTemplate(_Model):
+    """A skill's own mini seed: the fields of a seed (tasks/seeds.py) less id, domain and skills,
+    which come from the skill. Tasks made from it form the family ``custom-<skill id>``."""
+
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    timeout_sec: float | None = Field(default=None, gt=0, le=3600)
+    slots: SlotMap = Field(default_factory=dict)
+    instruction: str = Field(min_length=1)
+    files: list[FileSpec] = Field(default_factory=list)
+    solution: Solution
+    test: str = Field(min_length=1)
