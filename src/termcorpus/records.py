@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Iterable, Iterator, Literal, TypeVar
+from typing import Annotated, Any, Iterable, Iterator, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
@@ -253,26 +253,32 @@ def read_jsonl(path: str | Path, model: type[M]) -> list[M]:
     return list(iter_jsonl(path, model))
 
 
-def iter_jsonl(path: str | Path, model: type[M]) -> Iterator[M]:
+def json_lines(path: str | Path, *, name: str | Path | None = None) -> Iterator[tuple[str, Any]]:
+    """``(where, value)`` for every non-blank line of a JSONL file, ``where`` being ``name:line``
+    (``name`` defaults to ``path``); a DataError there for a missing file, bad UTF-8 or bad JSON."""
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", where=str(path))
+    name = path if name is None else name
+    if not path.is_file():
+        raise DataError("file not found", where=str(name))
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
+            where = f"{name}:{lineno}"
             try:
-                text = raw.decode("utf-8")
+                yield where, json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as e:
-                raise DataError(f"not UTF-8 ({e.reason} at byte {e.start})", where=f"{path}:{lineno}")
-            try:
-                data = json.loads(text)
+                raise DataError(f"not UTF-8 ({e.reason} at byte {e.start})", where=where)
             except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON ({e.msg}, column {e.colno})", where=f"{path}:{lineno}")
-            try:
-                yield model.model_validate(data)
-            except ValidationError as e:
-                raise DataError(format_validation_error(e), where=f"{path}:{lineno}")
+                raise DataError(f"invalid JSON ({e.msg}, column {e.colno})", where=where)
+
+
+def iter_jsonl(path: str | Path, model: type[M]) -> Iterator[M]:
+    for where, data in json_lines(path):
+        try:
+            yield model.model_validate(data)
+        except ValidationError as e:
+            raise DataError(format_validation_error(e), where=where)
 
 
 def write_jsonl(path: str | Path, records: Iterable[BaseModel]) -> int:
@@ -297,3 +303,15 @@ def write_json(path: str | Path, data: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def read_json(path: str | Path, *, missing: str = "file not found") -> Any:
+    """The JSON value in ``path``; a DataError naming the file when it is missing (``missing``) or
+    not valid JSON."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(missing, where=str(path))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(f"not valid JSON ({e})", where=str(path))

@@ -32,9 +32,9 @@ from termcorpus.curate.filters import (
     ExactDedupFilter,
     FailedFilter,
     Filter,
+    GroupSampleFilter,
     NonsenseFilter,
     SafetyFilter,
-    stable_rank,
 )
 from termcorpus.curate.split import (
     choose_validation_families,
@@ -74,7 +74,7 @@ def apply_filters(records: list[Trajectory], params: BalanceParams) -> tuple[lis
     return records, chain
 
 
-class FamilyFractionFilter(Filter):
+class FamilyFractionFilter(GroupSampleFilter):
     """Keep ``ceil(fraction * n)`` of each family's n trajectories, chosen by a seeded hash of their ids.
 
     The data-scale ablation (``balance.fraction``): every family keeps at least one trajectory, so
@@ -85,25 +85,14 @@ class FamilyFractionFilter(Filter):
     name = "fraction"
 
     def __init__(self, fraction: float, seed: int) -> None:
-        super().__init__()
-        self.fraction, self.seed = fraction, seed
-        self.keep_ids: set[str] | None = None
+        super().__init__(seed)
+        self.fraction = fraction
 
-    def fit(self, records: list[Trajectory]) -> "FamilyFractionFilter":
-        by_family: dict[str, list[str]] = {}
-        for r in records:
-            by_family.setdefault(r.family, []).append(r.id)
-        keep: set[str] = set()
-        for ids in by_family.values():
-            n = max(1, math.ceil(self.fraction * len(ids) - 1e-9))
-            keep.update(sorted(ids, key=lambda i: (stable_rank(self.seed, i), i))[:n])
-        self.keep_ids = keep
-        return self
+    def group(self, record: Trajectory) -> str:
+        return record.family
 
-    def filter(self, record: Trajectory) -> bool:
-        if self.keep_ids is None:
-            raise RuntimeError("FamilyFractionFilter.fit must run before filter")
-        return record.id in self.keep_ids
+    def quota(self, n: int) -> int:
+        return max(1, math.ceil(self.fraction * n - 1e-9))
 
 
 def lineage_summary(trajectories: Path, records: list[Trajectory]) -> dict[str, str]:

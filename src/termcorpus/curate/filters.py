@@ -178,31 +178,52 @@ def stable_rank(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode("utf-8")).hexdigest()
 
 
-class DomainCapFilter(Filter):
-    """Keep at most ``cap`` trajectories per domain, chosen by a seeded hash of their ids.
+class GroupSampleFilter(Filter):
+    """Keep ``quota(n)`` of each group's n trajectories, chosen by a seeded hash of their ids.
 
     It needs the whole population: call ``fit(records)`` first, then ``run`` the same records.
+    Subclasses say what a group is (``group``) and how many of it to keep (``quota``).
     """
 
-    name = "domain_cap"
-
-    def __init__(self, cap: int, seed: int) -> None:
+    def __init__(self, seed: int) -> None:
         super().__init__()
-        self.cap, self.seed = cap, seed
+        self.seed = seed
         self.keep_ids: set[str] | None = None
 
-    def fit(self, records: Iterable[Trajectory]) -> "DomainCapFilter":
-        by_domain: dict[str, list[str]] = defaultdict(list)
+    def group(self, record: Trajectory) -> str:
+        raise NotImplementedError
+
+    def quota(self, n: int) -> int:
+        raise NotImplementedError
+
+    def fit(self, records: Iterable[Trajectory]) -> "GroupSampleFilter":
+        groups: dict[str, list[str]] = defaultdict(list)
         for r in records:
-            by_domain[r.domain].append(r.id)
+            groups[self.group(r)].append(r.id)
         keep: set[str] = set()
-        for ids in by_domain.values():
+        for ids in groups.values():
             ranked = sorted(ids, key=lambda i: (stable_rank(self.seed, i), i))
-            keep.update(ranked[: self.cap] if self.cap > 0 else ranked)
+            keep.update(ranked[: self.quota(len(ids))])
         self.keep_ids = keep
         return self
 
     def filter(self, record: Trajectory) -> FilterResult:
         if self.keep_ids is None:
-            raise RuntimeError("DomainCapFilter.fit must run before filter")
+            raise RuntimeError(f"{type(self).__name__}.fit must run before filter")
         return record.id in self.keep_ids
+
+
+class DomainCapFilter(GroupSampleFilter):
+    """Keep at most ``cap`` trajectories per domain (0: all), chosen by a seeded hash of their ids."""
+
+    name = "domain_cap"
+
+    def __init__(self, cap: int, seed: int) -> None:
+        super().__init__(seed)
+        self.cap = cap
+
+    def group(self, record: Trajectory) -> str:
+        return record.domain
+
+    def quota(self, n: int) -> int:
+        return min(n, self.cap) if self.cap > 0 else n

@@ -173,6 +173,15 @@ def _mount_cmd(lower: str, upper: Path, work: Path, target: Path) -> str:
     return f"mount -t overlay termcorpus -o {shlex.quote(opts)} {shlex.quote(str(target))}"
 
 
+def _publish(tmp: Path, final: Path) -> None:
+    """Move a finished ``tmp`` directory to ``final`` in one rename; when another process got
+    there first (the rename fails), keep theirs and drop ours."""
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def skeleton_dir(cache: Path) -> Path:
     """The empty root the layers overlay: the host's /bin, /lib... symlinks and the usual dirs."""
     final = cache / f"skeleton-{LAYER_FORMAT}"
@@ -189,10 +198,7 @@ def skeleton_dir(cache: Path) -> Path:
         if host.is_symlink():
             os.symlink(os.readlink(host), build / top)
     os.chmod(build, 0o755)
-    try:
-        os.rename(build, final)
-    except OSError:
-        shutil.rmtree(build, ignore_errors=True)
+    _publish(build, final)
     return final
 
 
@@ -210,10 +216,7 @@ def _build_etc_extras(cache: Path) -> Path:
         (tmp / "ca-certificates.conf").touch()
         for p in (tmp, tmp / "ssl", tmp / "ssl" / "certs"):
             os.chmod(p, 0o755)
-        try:
-            os.rename(tmp, d)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
+        _publish(tmp, d)
     return d
 
 

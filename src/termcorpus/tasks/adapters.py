@@ -44,7 +44,9 @@ from typing import Any, Iterator, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from termcorpus.errors import DataError, EnvironmentProblem
-from termcorpus.records import CANARY, DOMAINS, Environment, GeneratorInfo, Task, check_relative_path, format_validation_error
+from termcorpus.records import (
+    CANARY, DOMAINS, Environment, GeneratorInfo, Task, check_relative_path, format_validation_error, json_lines,
+)
 
 GENERATOR_NAME = "dataset_adapter"
 GENERATOR_VERSION = "1.0"
@@ -170,22 +172,10 @@ def iter_rows(path: str, fmt: str = "", *, root: Path | None = None) -> Iterator
     fmt = infer_format(str(root / path) if root and fmt != "hub" else path, fmt)
     full = (root / path) if root is not None and fmt != "hub" else Path(path)
     if fmt == "jsonl":
-        if not full.is_file():
-            raise DataError("file not found", where=str(path))
-        with full.open("rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    row = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as e:
-                    raise DataError(f"not UTF-8 ({e.reason} at byte {e.start})", where=where)
-                except json.JSONDecodeError as e:
-                    raise DataError(f"invalid JSON ({e.msg}, column {e.colno})", where=where)
-                if not isinstance(row, dict):
-                    raise DataError("each line must be a JSON object", where=where)
-                yield where, row
+        for where, row in json_lines(full, name=path):
+            if not isinstance(row, dict):
+                raise DataError("each line must be a JSON object", where=where)
+            yield where, row
         return
     if fmt == "parquet":
         if not full.is_file():

@@ -52,12 +52,12 @@ these checks on it (both in generate/catalog.py: the checks need the generator's
 from __future__ import annotations
 
 import re
-from typing import Callable, Literal, Sequence
+from typing import Annotated, Callable, Literal, Sequence
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from termcorpus.records import DOMAINS, SCHEMA_VERSION, Domain
-from termcorpus.tasks.skills import ID_RE, Skill
+from termcorpus.tasks.skills import Skill, snake_id
 from termcorpus.tasks.specs import (  # noqa: F401 (SLOT_NAME_RE, SkillTemplate and the checks are re-exported)
     SLOT_NAME_RE, FileSpec, SkillTemplate, SlotMap, SlotSpec, Solution, _Model, check_slot_names, one_line_commands,
 )
@@ -70,7 +70,7 @@ class Seed(_Model):
     """A task template; what ``data/seeds.jsonl`` holds, one per line."""
 
     schema_version: str = SCHEMA_VERSION
-    id: str
+    id: Annotated[str, snake_id("seed")]
     domain: Domain
     skills: list[str] = Field(min_length=1)
     difficulty: Literal["easy", "medium", "hard"] | None = None
@@ -82,13 +82,6 @@ class Seed(_Model):
     solution: Solution
     test: str = Field(min_length=1)
     origin: str = Field(default="", description="file:line the seed was read from")
-
-    @field_validator("id")
-    @classmethod
-    def _snake(cls, v: str) -> str:
-        if not ID_RE.match(v):
-            raise ValueError(f"seed id {v!r} must be snake_case (a-z, 0-9, _)")
-        return v
 
     def effective_difficulty(self) -> str:
         if self.difficulty:

@@ -46,14 +46,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from termcorpus.errors import DataError
 from termcorpus.records import DOMAINS, SCHEMA_VERSION, Domain
 from termcorpus.tasks.specs import SkillTemplate
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def snake_id(kind: str) -> AfterValidator:
+    """The check of a ``kind`` id (seed, skill): snake_case, one clear error otherwise."""
+    def check(v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"{kind} id {v!r} must be snake_case (a-z, 0-9, _)")
+        return v
+
+    return AfterValidator(check)
 
 
 class _Model(BaseModel):
@@ -76,18 +87,11 @@ class YamlBlock(_Model):
 
 
 class Skill(_Model):
-    id: str
+    id: Annotated[str, snake_id("skill")]
     domain: Domain
     description: str = Field(min_length=1)
     block: str | YamlBlock | None = None
     template: SkillTemplate | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _snake(cls, v: str) -> str:
-        if not ID_RE.match(v):
-            raise ValueError(f"skill id {v!r} must be snake_case (a-z, 0-9, _)")
-        return v
 
 
 class _FileSkill(Skill):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from termcorpus.errors import DataError
-from termcorpus.records import CANARY, Trajectory
+from termcorpus.records import CANARY, Trajectory, read_json
 
 # Record field -> frame column, for the fields copied as they are.
 FIELD_COLUMNS: dict[str, str] = {
@@ -83,12 +83,7 @@ def read_taxonomy(path: Path) -> Taxonomy:
     Domains may be strings or objects with ``id``/``name``; a skill's domain counts as known too.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", where=str(path))
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"not valid JSON ({e})", where=str(path))
+    data = read_json(path)
     if not isinstance(data, dict):
         raise DataError("must be a JSON object with 'domains' and 'skills'", where=str(path))
     skills = _ids(data.get("skills"), str(path), "skills")

@@ -11,7 +11,6 @@ other stages and the CLI should not pay.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -20,7 +19,7 @@ from typing import Any
 
 from termcorpus.errors import DataError
 from termcorpus.params import ValidateParams
-from termcorpus.records import write_json
+from termcorpus.records import read_json, write_json
 from termcorpus.validate.frame import read_taxonomy, trajectory_frame
 from termcorpus.validate.report import render_report
 
@@ -31,12 +30,7 @@ EXAMPLE_CHARS = 160
 
 def load_suite_json(path: Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.exists():
-        raise DataError("expectation suite not found", where=str(path))
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"not valid JSON ({e})", where=str(path))
+    data = read_json(path, missing="expectation suite not found")
     if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
         raise DataError("not an expectation suite (expected an object with an 'expectations' list)", where=str(path))
     for i, e in enumerate(data["expectations"]):
