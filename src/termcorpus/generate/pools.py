@@ -156,33 +156,7 @@ def _dir(rng: random.Random) -> str:
     return made_up_word(rng) if rng.random() < 0.35 else rng.choice(DIRS)
 
 
-def _func(rng: random.Random) -> str:
-    return f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
-
-
-def _key(rng: random.Random) -> str:
-    return f"{rng.choice(NOUNS)}_{rng.choice(('size', 'limit', 'mode', 'name', 'path', 'port', 'level', 'count', 'timeout', 'url'))}"
-
-
-def _module(rng: random.Random) -> str:
-    # always suffixed: a bare noun could shadow a standard-library module (signal, socket)
-    return f"{rng.choice(NOUNS)}{rng.choice(('lib', 'kit', 'utils', 'tools', 'core', 'ops'))}"
-
-
-def _host(rng: random.Random) -> str:
-    return f"{rng.choice(NOUNS)}-{rng.randint(1, 99):02d}"
-
-
-def _ip(rng: random.Random) -> str:
-    return f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-
-
-def _version(rng: random.Random) -> str:
-    return f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}"
-
-
-def _word(rng: random.Random) -> str:
-    return rng.choice(NOUNS if rng.random() < 0.7 else ADJECTIVES)
+_KEY_SUFFIXES = ("size", "limit", "mode", "name", "path", "port", "level", "count", "timeout", "url")
 
 
 def _list(values: tuple[str, ...]) -> Callable[[random.Random], str]:
@@ -193,7 +167,7 @@ POOLS: dict[str, Callable[[random.Random], str]] = {
     "noun": _list(NOUNS),
     "adj": _list(ADJECTIVES),
     "verb": _list(VERBS),
-    "word": _word,
+    "word": lambda rng: rng.choice(NOUNS if rng.random() < 0.7 else ADJECTIVES),
     "dir": _dir,
     "column": _list(COLUMNS),
     "category": _list(CATEGORIES),
@@ -202,12 +176,13 @@ POOLS: dict[str, Callable[[random.Random], str]] = {
     "ext": _list(EXTS),
     "shell": _list(SHELLS),
     "stem": _stem,
-    "func": _func,
-    "key": _key,
-    "module": _module,
-    "host": _host,
-    "ip": _ip,
-    "version": _version,
+    "func": lambda rng: f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}",
+    "key": lambda rng: f"{rng.choice(NOUNS)}_{rng.choice(_KEY_SUFFIXES)}",
+    # always suffixed: a bare noun could shadow a standard-library module (signal, socket)
+    "module": lambda rng: f"{rng.choice(NOUNS)}{rng.choice(('lib', 'kit', 'utils', 'tools', 'core', 'ops'))}",
+    "host": lambda rng: f"{rng.choice(NOUNS)}-{rng.randint(1, 99):02d}",
+    "ip": lambda rng: f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    "version": lambda rng: f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}",
 }
 
 
