@@ -23,6 +23,11 @@ from termcorpus.sandbox import SandboxConfig, Session, open_session, prepare_wor
 from termcorpus.sandbox.sweep import register
 
 
+# The task's fields a trajectory carries (filters, splits and metrics go by family, domain, skills).
+TASK_FIELDS = frozenset({"family", "source", "domain", "skills", "difficulty", "instruction", "slots",
+                         "obs_dependent_steps"})
+
+
 class Episode:
     """An episode in progress. Use as a context manager; ``finish()`` verifies and records.
 
@@ -106,27 +111,11 @@ class Episode:
         verdict = run_verifier(self.task, self.sandbox, self._workdir, agent_session=session)
         task = self.task
         return Trajectory(
-            id=f"{task.id}:{self.agent_name}",
-            task_id=task.id,
-            family=task.family,
-            source=task.source,
-            domain=task.domain,
-            skills=list(task.skills),
-            difficulty=task.difficulty,
-            agent=self.agent_name,
-            model=self.model_name,
-            instruction=task.instruction,
-            turns=self.turns,
-            messages=self.messages,
-            reward=verdict.reward,
-            passed=verdict.passed,
-            n_turns=len(self.turns),
-            n_commands=sum(len(t.results) for t in self.turns),
-            verifier_output=verdict.output,
-            sandbox=self.sandbox.backend,
-            slots=dict(task.slots),
-            lineage=self.lineage,
-            obs_dependent_steps=list(task.obs_dependent_steps),
+            id=f"{task.id}:{self.agent_name}", task_id=task.id, agent=self.agent_name, model=self.model_name,
+            turns=self.turns, messages=self.messages, reward=verdict.reward, passed=verdict.passed,
+            n_turns=len(self.turns), n_commands=sum(len(t.results) for t in self.turns),
+            verifier_output=verdict.output, sandbox=self.sandbox.backend, lineage=self.lineage,
+            **task.model_dump(include=TASK_FIELDS),
         )
 
 
