@@ -51,11 +51,7 @@ class GenerateResult:
         everything = self.tasks + self.heldout
 
         def count(tasks: Iterable[Task], key) -> dict[str, int]:  # type: ignore[no-untyped-def]
-            c: Counter = Counter()
-            for t in tasks:
-                for k in key(t):
-                    c[k] += 1
-            return dict(sorted(c.items()))
+            return dict(sorted(Counter(k for t in tasks for k in key(t)).items()))
 
         distinct = len({t.instruction for t in everything})
         return {
