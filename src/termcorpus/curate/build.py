@@ -85,14 +85,8 @@ class FamilyFractionFilter(GroupSampleFilter):
     name = "fraction"
 
     def __init__(self, fraction: float, seed: int) -> None:
-        super().__init__(seed)
+        super().__init__(seed, group_by="family", quota=lambda n: max(1, math.ceil(fraction * n - 1e-9)))
         self.fraction = fraction
-
-    def group(self, record: Trajectory) -> str:
-        return record.family
-
-    def quota(self, n: int) -> int:
-        return max(1, math.ceil(self.fraction * n - 1e-9))
 
 
 def lineage_summary(trajectories: Path, records: list[Trajectory]) -> dict[str, str]:

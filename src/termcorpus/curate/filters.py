@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from typing import Iterable
+from typing import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -182,24 +182,18 @@ class GroupSampleFilter(Filter):
     """Keep ``quota(n)`` of each group's n trajectories, chosen by a seeded hash of their ids.
 
     It needs the whole population: call ``fit(records)`` first, then ``run`` the same records.
-    Subclasses say what a group is (``group``) and how many of it to keep (``quota``).
+    A group is the trajectories with one value of the field ``group_by`` (domain, family).
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, *, group_by: str, quota: Callable[[int], int]) -> None:
         super().__init__()
-        self.seed = seed
+        self.seed, self.group_by, self.quota = seed, group_by, quota
         self.keep_ids: set[str] | None = None
-
-    def group(self, record: Trajectory) -> str:
-        raise NotImplementedError
-
-    def quota(self, n: int) -> int:
-        raise NotImplementedError
 
     def fit(self, records: Iterable[Trajectory]) -> "GroupSampleFilter":
         groups: dict[str, list[str]] = defaultdict(list)
         for r in records:
-            groups[self.group(r)].append(r.id)
+            groups[getattr(r, self.group_by)].append(r.id)
         keep: set[str] = set()
         for ids in groups.values():
             ranked = sorted(ids, key=lambda i: (stable_rank(self.seed, i), i))
@@ -219,11 +213,5 @@ class DomainCapFilter(GroupSampleFilter):
     name = "domain_cap"
 
     def __init__(self, cap: int, seed: int) -> None:
-        super().__init__(seed)
+        super().__init__(seed, group_by="domain", quota=lambda n: min(n, cap) if cap > 0 else n)
         self.cap = cap
-
-    def group(self, record: Trajectory) -> str:
-        return record.domain
-
-    def quota(self, n: int) -> int:
-        return min(n, self.cap) if self.cap > 0 else n
