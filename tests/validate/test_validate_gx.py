@@ -159,10 +159,12 @@ def test_failure_writes_report_and_metrics_then_raises_one_line(gx_loaded, tmp_p
     msg = str(err.value)
     assert "\n" not in msg and "reward_in_range (t0)" in msg and "no_privileged_commands (t2)" in msg
     metrics = json.loads(out.read_text())
-    assert metrics["success"] is False and metrics["counts"]["expectations_failed"] >= 2
-    # per-expectation results are detail (issue 20: the metrics file keeps the headline)
-    assert "expectations" not in metrics
-    priv = json.loads((tmp_path / "detail.json").read_text())["expectations"]["no_privileged_commands"]
+    # the headline is the record count and the verdict; counts and per-expectation results are
+    # detail (issue 20)
+    assert metrics == {"records": 4, "success": False}
+    detail = json.loads((tmp_path / "detail.json").read_text())
+    assert detail["counts"]["expectations_failed"] >= 2
+    priv = detail["expectations"]["no_privileged_commands"]
     assert priv["unexpected_trajectories"] == ["t2"] and priv["unexpected_examples"] == ["& sudo"]
     html = (docs / "index.html").read_text()
     assert "FAILED" in html and "no_privileged_commands" in html and "http" not in html
