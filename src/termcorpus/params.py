@@ -205,13 +205,15 @@ class TrainParams(_Section):
 class EvaluateParams(_Section):
     max_tasks: int = Field(60, description="Held-out tasks per evaluation set (0: all).", ge=0)
     max_turns: int = Field(10, description="Turns per episode.", ge=1, le=100)
-    max_parse_errors: int = Field(3, description="An episode ends after this many unparseable replies in a row, for every agent "
+    max_parse_errors: int = Field(2, description="An episode ends after this many unparseable replies in a row, for every agent "
                                  "(0: never); counted as parse_ended.", ge=0, le=100)
     max_new_tokens: int = Field(320, description="Tokens generated per turn.", ge=8)
     temperature: float = Field(0.0, description="Sampling temperature (0: greedy).", ge=0.0, le=5.0)
     batch_size: int = Field(32, description="Episodes stepped together in one generate call.", ge=1)
     seed: int = Field(0, description="Random seed for task sampling and decoding.")
-    threads: int = Field(1, description="Torch CPU threads for generation (0: torch's default); 1 is fastest for a tiny model on shared cores.", ge=0)
+    threads: int = Field(0, description="Torch CPU threads for generation (0: torch's default, one per core). Generation "
+                         "and the sandbox alternate, so generation may use every core: 2 threads ran evaluation "
+                         "21% faster than 1 on 2 cores, with identical results.", ge=0)
     trials: int = Field(1, description="Runs of each task when temperature > 0 (>= 3 recommended): success is the mean over runs "
                        "with its standard error; each run samples with its own seed. Greedy decoding runs once.",
                     ge=1, le=100)
