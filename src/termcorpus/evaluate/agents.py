@@ -4,29 +4,14 @@ by ``base_model`` in ``termcorpus.json``) and the retrieval baseline over the tr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from termcorpus.checkpoint_meta import META_FILE, read_meta  # read_meta and META_FILE re-exported
 from termcorpus.errors import DataError
 from termcorpus.params import EvaluateParams
 
 AGENTS: tuple[str, ...] = ("finetuned", "retrieval", "base")
-META_FILE = "termcorpus.json"
-
-
-def read_meta(model_dir: Path) -> dict[str, Any]:
-    """The checkpoint's ``termcorpus.json`` (training metadata), or {} when it has none."""
-    path = Path(model_dir) / META_FILE
-    if not path.exists():
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"invalid JSON ({e})", where=str(path))
-    if not isinstance(meta, dict):
-        raise DataError("expected a JSON object", where=str(path))
-    return meta
 
 
 def _base_source(model_dir: Path, base: str) -> str:

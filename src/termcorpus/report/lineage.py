@@ -9,16 +9,15 @@ Anything missing (no checkpoint at that revision, no MLflow store) becomes a not
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from termcorpus.checkpoint_meta import META_FILE, parse_meta
 from termcorpus.errors import TermcorpusError
 from termcorpus.params import TrackingParams
 from termcorpus.report.markdown import code, table
 
-META_FILE = "termcorpus.json"  # written by train.loop beside the weights
 
 
 @dataclass
@@ -37,10 +36,10 @@ def read_model_meta(repo: Path, model_dir: str, rev: str | None) -> dict[str, An
     try:
         if rev is None:
             path = Path(repo) / rel
-            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+            return parse_meta(path.read_text(encoding="utf-8"), rel) if path.exists() else None
         import dvc.api
 
-        return json.loads(dvc.api.read(rel, repo=str(repo), rev=rev))
+        return parse_meta(dvc.api.read(rel, repo=str(repo), rev=rev), f"{rel}@{rev}")
     except Exception:  # not in the cache, not at that rev, unreadable: all mean "unknown"
         return None
 

@@ -6,7 +6,8 @@ checkpoints go to ``train.resume_dir``: not a DVC out on purpose, because DVC de
 outs before rerunning it; a killed run resumes from the newest compatible checkpoint there.
 dvclive logs the loss per log point and the final metrics into ``live``; it writes no dvc.yaml,
 makes no experiment commit and no report. Under ``accelerate launch`` only the main process
-writes the metrics, the plot and the MLflow run.
+writes the metrics, the plot and the MLflow run. Reads params sections `train` and `mlflow`, and
+`execute.prompt_style` / `evaluate.max_new_tokens`: how the registered model is served.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from termcorpus.params import TrackingParams, TrainParams
+from termcorpus.params import EvaluateParams, ExecuteParams, TrackingParams, TrainParams
 
 
 # The path options of stages/train.py (runtime.run_stage): parameter of run -> help text.
@@ -40,7 +41,8 @@ def write_loss_csv(path: Path, curve: list[tuple[int, float]]) -> None:
 
 
 def run(*, corpus: Path, out: Path, metrics: Path, plots: Path, detail: Path | None = None,
-        live: Path | None = None, params: TrainParams, tracking: TrackingParams) -> dict[str, Any] | None:
+        live: Path | None = None, params: TrainParams, tracking: TrackingParams, execute: ExecuteParams,
+        evaluate: EvaluateParams) -> dict[str, Any] | None:
     """Train, write the checkpoint, metrics, detail and loss CSV, log and register the run;
     return the metrics (None on a non-main process)."""
     # Imported here so a bad params file fails before torch loads; tracking is imported before
@@ -93,6 +95,9 @@ def run(*, corpus: Path, out: Path, metrics: Path, plots: Path, detail: Path | N
                 logger.log_metric(k, v, plot=False)
         logger.end()
     write_loss_csv(plots, result.loss_curve)
+    # How the registered model is served (its pyfunc): the prompt style the corpus was rendered
+    # with and evaluation's reply budget, recorded in the checkpoint before it is registered.
+    update_meta(out, prompt_style=execute.prompt_style, max_new_tokens=evaluate.max_new_tokens)
     info = log_training_run(
         model_dir=out, corpus_dir=corpus, corpus_digest=result.corpus_digest, params=params,
         metrics={**full, **timings}, loss_curve=result.loss_curve, tracking=tracking,

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from termcorpus.checkpoint_meta import META_FILE, read_meta, update_meta  # META_FILE re-exported
 from termcorpus.params import TrackingParams
 from termcorpus.runtime import git_rev
 from termcorpus.tracking.corpus import (
@@ -15,7 +16,6 @@ from termcorpus.tracking.corpus import (
 )
 from termcorpus.tracking.store import _mlflow, tracking_uri
 
-META_FILE = "termcorpus.json"
 
 
 def log_training_run(
@@ -89,27 +89,19 @@ MODEL_ARTIFACT = "model"  # the run's MLflow model folder; the checkpoint is its
 
 
 def record_in_checkpoint(model_dir: Path, info: dict[str, str]) -> None:
-    """Add run_id / model_version / registered_model to the checkpoint's termcorpus.json.
-
-    Same bytes as ``train.loop.update_meta`` with the same keys (sorted JSON), so a later
-    update_meta with this info changes nothing.
-    """
-    from termcorpus.records import write_json
-
-    path = Path(model_dir) / META_FILE
-    meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    meta.update({k: str(v) for k, v in sorted(info.items())})
-    write_json(path, meta)
+    """Add run_id / model_version / registered_model to the checkpoint's termcorpus.json
+    (``checkpoint_meta.update_meta``: a later update with the same info changes nothing)."""
+    update_meta(model_dir, **{k: str(v) for k, v in sorted(info.items())})
 
 
-def _serving_config() -> tuple[str, int]:
-    """prompt_style (execute) and max_new_tokens (evaluate) from params.yaml; defaults without one."""
-    from termcorpus.params import load_section
+def _serving_config(model_dir: Path) -> tuple[str, int]:
+    """How the pyfunc prompts and decodes: what the train stage recorded in the checkpoint
+    (``execute.prompt_style``, ``evaluate.max_new_tokens``), else those params' defaults."""
+    from termcorpus.params import EvaluateParams, ExecuteParams
 
-    try:
-        return load_section("execute", "params.yaml").prompt_style, load_section("evaluate", "params.yaml").max_new_tokens
-    except Exception:  # no params.yaml here (library use): the documented defaults
-        return "compact", 320
+    meta = read_meta(model_dir)
+    return (meta.get("prompt_style") or ExecuteParams().prompt_style,
+            int(meta.get("max_new_tokens") or EvaluateParams().max_new_tokens))
 
 
 def _log_pyfunc(mlflow, model_dir: Path) -> None:
@@ -117,7 +109,7 @@ def _log_pyfunc(mlflow, model_dir: Path) -> None:
 
     from termcorpus.tracking.pyfunc import save_pyfunc
 
-    style, max_new = _serving_config()
+    style, max_new = _serving_config(model_dir)
     with tempfile.TemporaryDirectory(prefix="termcorpus-mlmodel-") as tmp:
         save_pyfunc(Path(tmp) / MODEL_ARTIFACT, model_dir, prompt_style=style, max_new_tokens=max_new)
         mlflow.log_artifacts(str(Path(tmp) / MODEL_ARTIFACT), artifact_path=MODEL_ARTIFACT)
@@ -134,8 +126,7 @@ def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: Tracki
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    meta_path = Path(model_dir) / META_FILE
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    meta = read_meta(Path(model_dir))
     version = str(meta.get("model_version", ""))
     train_run = meta.get("run_id", "")
     name = meta.get("registered_model") or tracking.registered_model

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import shutil
 import sys
 import time
@@ -33,9 +32,9 @@ from typing import Callable, Iterator, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from termcorpus.checkpoint_meta import META_FILE, META_SCHEMA, update_meta, write_meta
 from termcorpus.errors import ConfigError, DataError
 from termcorpus.params import TrainParams, as_dict
-from termcorpus.records import write_json
 from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
@@ -43,8 +42,6 @@ from termcorpus.train.model import VARLEN_ATTENTION, build_tiny, count_params, i
 from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
 from transformers import get_cosine_schedule_with_warmup
 
-META_FILE = "termcorpus.json"
-META_SCHEMA = "1"
 
 
 @dataclass
@@ -437,16 +434,8 @@ def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainR
             unwrapped.set_attn_implementation("sdpa")  # what inference loads; packing is training-only
         unwrapped.save_pretrained(out_dir, state_dict=state_dict, is_main_process=True)
         tokenizer.save_pretrained(out_dir)
-        write_json(out_dir / META_FILE, checkpoint_meta(result, params))
+        write_meta(out_dir, checkpoint_meta(result, params))
     accelerator.wait_for_everyone()
-
-
-def update_meta(out_dir: Path, **fields: object) -> None:
-    """Add keys (e.g. the MLflow run id) to a checkpoint's termcorpus.json."""
-    path = Path(out_dir) / META_FILE
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    meta.update(fields)
-    write_json(path, meta)
 
 
 __all__ = ["TrainResult", "train", "save_checkpoint", "checkpoint_meta", "update_meta", "META_FILE"]

@@ -1,0 +1,94 @@
+"""The checkpoint's metadata: ``termcorpus.json`` beside the weights, one model for every reader.
+
+The train stage writes it (what was trained, from which corpus, how far, with which params) and
+adds the MLflow run and registered version; the serving settings the registered pyfunc uses
+(``prompt_style``, ``max_new_tokens``) are recorded there too. evaluate reads it to find its base
+model and version, tracking to tag the version and move the champion alias, and the lineage
+report reads it at any Git revision. Unknown keys are kept (a newer writer never loses data to an
+older reader); the known ones are type-checked, and a bad file is one line naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from termcorpus.errors import DataError
+
+META_FILE = "termcorpus.json"
+META_SCHEMA = "1"
+
+
+class CheckpointMeta(BaseModel):
+    """The known fields of ``termcorpus.json`` (all optional: files grow field by field)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: str = META_SCHEMA
+    base_model: str | None = None
+    corpus_digest: str | None = None
+    step: int | None = None
+    n_params: int | None = None
+    vocab_size: int | None = None
+    final_loss: float | None = None
+    val_loss: float | None = None
+    n_train_episodes: int | None = None
+    dropped_too_long: int | None = None
+    num_processes: int | None = None
+    params: dict[str, Any] | None = None
+    # MLflow, added after registration (strings, as the registry reports them)
+    run_id: str | None = None
+    model_version: str | None = None
+    registered_model: str | None = None
+    # how the registered pyfunc prompts and decodes (execute.prompt_style, evaluate.max_new_tokens)
+    prompt_style: str | None = None
+    max_new_tokens: int | None = None
+
+
+def parse_meta(text: str, where: str) -> dict[str, Any]:
+    """The metadata in ``text`` as a dict (keys as written), checked against ``CheckpointMeta``."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"invalid JSON ({e})", where=where) from None
+    if not isinstance(data, dict):
+        raise DataError("expected a JSON object", where=where)
+    try:
+        CheckpointMeta.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise DataError(f"field '{field}': {err['msg']}", where=where) from None
+    return data
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    """The checkpoint's metadata, or {} when it has none."""
+    path = Path(model_dir) / META_FILE
+    if not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"invalid JSON ({e})", where=str(path)) from None
+    return parse_meta(text, str(path))
+
+
+def write_meta(model_dir: Path, meta: dict[str, Any]) -> None:
+    """Write ``termcorpus.json`` (checked; sorted keys, so the same metadata gives the same bytes)."""
+    from termcorpus.records import write_json
+
+    path = Path(model_dir) / META_FILE
+    parse_meta(json.dumps(meta), str(path))
+    write_json(path, meta)
+
+
+def update_meta(model_dir: Path, **fields: Any) -> None:
+    """Add or replace keys of the checkpoint's metadata (e.g. its MLflow run and version)."""
+    write_meta(model_dir, {**read_meta(model_dir), **fields})
+
+
+__all__ = ["META_FILE", "META_SCHEMA", "CheckpointMeta", "parse_meta", "read_meta", "update_meta", "write_meta"]
