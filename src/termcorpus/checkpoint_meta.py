@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from termcorpus.errors import DataError
 
@@ -28,24 +28,24 @@ class CheckpointMeta(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     schema_version: str = META_SCHEMA
-    base_model: str | None = None
-    corpus_digest: str | None = None
-    step: int | None = None
-    n_params: int | None = None
-    vocab_size: int | None = None
-    final_loss: float | None = None
-    val_loss: float | None = None
-    n_train_episodes: int | None = None
-    dropped_too_long: int | None = None
-    num_processes: int | None = None
-    params: dict[str, Any] | None = None
+    base_model: str | None = Field(None, description="'tiny' (trained from scratch) or the checkpoint fine-tuned")
+    corpus_digest: str | None = Field(None, description="DVC md5 of the corpus directory trained on")
+    step: int | None = Field(None, description="optimizer steps taken")
+    n_params: int | None = Field(None, description="model parameters")
+    vocab_size: int | None = Field(None, description="tokenizer vocabulary")
+    final_loss: float | None = Field(None, description="training loss at the last step")
+    val_loss: float | None = Field(None, description="loss on the validation split: the champion criterion")
+    n_train_episodes: int | None = Field(None, description="episodes trained on")
+    dropped_too_long: int | None = Field(None, description="episodes longer than train.max_seq_len")
+    num_processes: int | None = Field(None, description="data-parallel processes")
+    params: dict[str, Any] | None = Field(None, description="the train params section")
     # MLflow, added after registration (strings, as the registry reports them)
-    run_id: str | None = None
-    model_version: str | None = None
-    registered_model: str | None = None
-    # how the registered pyfunc prompts and decodes (execute.prompt_style, evaluate.max_new_tokens)
-    prompt_style: str | None = None
-    max_new_tokens: int | None = None
+    run_id: str | None = Field(None, description="the MLflow training run")
+    model_version: str | None = Field(None, description="the registered model version")
+    registered_model: str | None = Field(None, description="the registered model name")
+    # how the registered pyfunc prompts and decodes
+    prompt_style: str | None = Field(None, description="execute.prompt_style the corpus was rendered with")
+    max_new_tokens: int | None = Field(None, description="evaluate.max_new_tokens, the reply budget")
 
 
 def parse_meta(text: str, where: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from termcorpus.params import TrackingParams
 from termcorpus.report.dvc import Change, metrics_diff, metrics_targets, params_diff, plots_diff
@@ -43,18 +43,20 @@ class Headline:
 FT, RET, BASE = "eval/finetuned.json", "eval/retrieval.json", "eval/base.json"
 EVAL_DETAIL = "eval_detail.json"
 
+SET_LABELS = {"variants": "held-out variants", "families": "held-out families",
+              "compositions": "held-out compositions", "novel_pairs": "compositions with unseen skill pairs",
+              "novel_names": "novel names"}
+# (agent label, its metrics file, the sets whose success the summary shows)
+_EVAL_HEADLINES = (
+    ("fine-tuned", FT, ("variants", "families")),
+    ("base", BASE, ("variants", "families")),
+    ("fine-tuned", FT, ("compositions", "novel_pairs", "novel_names")),
+    ("retrieval", RET, ("variants", "families", "compositions")),
+)
+
 HEADLINES: tuple[Headline, ...] = (
-    Headline("fine-tuned success, held-out variants", FT, "variants"),
-    Headline("fine-tuned success, held-out families", FT, "families"),
-    Headline("base success, held-out variants", BASE, "variants"),
-    Headline("base success, held-out families", BASE, "families"),
-    Headline("fine-tuned success, held-out compositions", FT, "compositions"),
-    Headline("fine-tuned success, compositions with unseen skill pairs", FT, "novel_pairs"),
-    Headline("fine-tuned success, novel names", FT, "novel_names"),
+    *(Headline(f"{agent} success, {SET_LABELS[s]}", file, s) for agent, file, sets in _EVAL_HEADLINES for s in sets),
     Headline("fine-tuned valid JSON (lowest set)", FT, "valid_json"),
-    Headline("retrieval success, held-out variants", RET, "variants"),
-    Headline("retrieval success, held-out families", RET, "families"),
-    Headline("retrieval success, held-out compositions", RET, "compositions"),
     Headline("fine-tuned exact trace match, held-out variants", EVAL_DETAIL, "finetuned.heldout_variants.trace_match"),
     Headline("final training loss", "train.json", "loss"),
     Headline("validation loss", "train.json", "val_loss"),
@@ -277,22 +279,11 @@ def render_report(inputs: ReportInputs, *, plots_dir: Path | None = None,
     return "\n".join(out).rstrip() + "\n"
 
 
-def build_report(
-    *,
-    repo: Path,
-    base: str,
-    head: str | None = None,
-    out: Path | None = None,
-    plots_dir: Path | None = None,
-    images: bool = True,
-    model_dir: str = "models/terminal-agent",
-    tracking: TrackingParams | None = None,
-    trajectories: Path | None = None,
-    samples_per_domain: int = 1,
-) -> str:
-    """Collect and render the report; write it to ``out`` when given. Returns the Markdown."""
-    inputs = collect(repo=repo, base=base, head=head, images=images, model_dir=model_dir, tracking=tracking,
-                     trajectories=trajectories, samples_per_domain=samples_per_domain)
+def build_report(*, out: Path | None = None, plots_dir: Path | None = None, head: str | None = None,
+                 **collect_args: Any) -> str:
+    """Collect (``collect``'s keyword arguments) and render the report; write it to ``out`` when
+    given. Returns the Markdown."""
+    inputs = collect(head=head, **collect_args)
     link = None
     if out is not None and plots_dir is not None:
         out_parent = Path(out).resolve().parent
