@@ -1,6 +1,7 @@
 """One training-recipe arm: train with ``train.*`` overrides, then score the fine-tuned agent alone.
 
     python bench/recipe_arm.py NAME [key=value ...] [--tasks 30] [--corpus data/corpus] [--data data/tasks]
+                               [--subsets seed_based,skill_based,dataset_adapters]
 
 Trains on the DVC-tracked corpus with params.yaml's ``train`` section plus the overrides (values
 are parsed as YAML: ``lr=3e-3``, ``packing=false``) into ``bench/arms/NAME/model``, then runs the
@@ -9,7 +10,9 @@ evaluation set (the evaluate stage's sampler, seed and gate), and writes
 ``bench/arms/NAME/result.json`` (final / validation loss, steps, train seconds, success, trace
 match and valid JSON per set). The retrieval and base agents are not run: they do not depend on
 the recipe (``metrics/eval/<agent>.json`` has them). The tables in docs/EXPERIMENTS.md come from this
-script.
+script. ``--subsets`` trains on the corpus's train split restricted to those subsets (the
+paper's seed-only / skill-only / mixed arms; the validation split stays whole), at the same steps
+and batch: the same token budget, more passes over fewer episodes.
 
 What an arm does not show: one seed, ``--tasks`` per set (0 of 30 bounds the rate below ~10% at
 95% confidence), and the wall time of a machine that may be busy; it is not a ``dvc exp`` run.
@@ -36,6 +39,20 @@ def _override(spec: str) -> tuple[str, object]:
     return key.strip(), yaml.safe_load(value)
 
 
+def _subset_corpus(corpus: Path, subsets: set[str], out: Path) -> Path:
+    """A copy of ``corpus`` whose train split keeps only rows of ``subsets`` (validation whole)."""
+    import datasets
+
+    dd = datasets.load_from_disk(str(corpus))
+    known = set(dd["train"]["subset"])
+    if not subsets <= known:
+        raise SystemExit(f"recipe_arm: --subsets {sorted(subsets - known)}: the corpus has {sorted(known)}")
+    dd["train"] = dd["train"].filter(lambda row: row["subset"] in subsets)
+    dd.save_to_disk(str(out))
+    print(f"recipe_arm: {len(dd['train'])} train episodes from {sorted(subsets)}", file=sys.stderr)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name", help="Arm name (directory under bench/arms/).")
@@ -45,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=REPO / "data/tasks", help="Directory with heldout.jsonl.")
     ap.add_argument("--gate", type=Path, default=REPO / "data/trajectories/gate.jsonl")
     ap.add_argument("--params", type=Path, default=REPO / "params.yaml")
+    ap.add_argument("--subsets", default="", help="Comma-separated corpus subsets to train on (default: all).")
     args = ap.parse_args(argv)
 
     from termcorpus.evaluate import build_agents
@@ -71,14 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     eparams = load_section("evaluate", fh.name)
     execute = load_section("execute", fh.name)
 
+    corpus = args.corpus
+    if args.subsets:
+        corpus = _subset_corpus(args.corpus, set(args.subsets.split(",")), out / "corpus")
     start = time.perf_counter()
-    result = train(corpus_dir=args.corpus, out_dir=out / "model", params=tparams)
+    result = train(corpus_dir=corpus, out_dir=out / "model", params=tparams)
     train_sec = time.perf_counter() - start
     finetuned, _base = build_agents(out / "model", eparams)
     sets, _info = select_eval_sets(tasks_dir=args.data, corpus_dir=args.corpus, max_tasks=args.tasks,
                                    seed=eparams.seed, gate_path=args.gate)
     sandbox = SandboxConfig.from_params(execute)
-    report: dict[str, object] = {"arm": args.name, "overrides": changes, **result.metrics(),
+    report: dict[str, object] = {"arm": args.name, "overrides": changes, "subsets": args.subsets or "all",
+                                 **result.metrics(),
                                  "train_sec": round(train_sec, 1), "sets": {}}
     for name, tasks in sets.items():
         if not tasks:
