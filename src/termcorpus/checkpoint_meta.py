@@ -56,13 +56,18 @@ def parse_meta(text: str, where: str) -> dict[str, Any]:
         raise DataError(f"invalid JSON ({e})", where=where) from None
     if not isinstance(data, dict):
         raise DataError("expected a JSON object", where=where)
+    _check(data, where)
+    return data
+
+
+def _check(data: dict[str, Any], where: str) -> None:
+    """Raise a one-line DataError naming the first known field of ``data`` of the wrong type."""
     try:
         CheckpointMeta.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise DataError(f"field '{field}': {err['msg']}", where=where) from None
-    return data
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
@@ -82,7 +87,7 @@ def write_meta(model_dir: Path, meta: dict[str, Any]) -> None:
     from termcorpus.records import write_json
 
     path = Path(model_dir) / META_FILE
-    parse_meta(json.dumps(meta), str(path))
+    _check(meta, str(path))
     write_json(path, meta)
 
 
