@@ -41,7 +41,7 @@ class CheckpointMeta(BaseModel):
     params: dict[str, Any] | None = Field(None, description="the train params section")
     # MLflow, added after registration (strings, as the registry reports them)
     run_id: str | None = Field(None, description="the MLflow training run")
-    model_version: str | None = Field(None, description="the registered model version")
+    model_version: str | int | None = Field(None, description="the registered model version (MLflow 3 reports an int)")
     registered_model: str | None = Field(None, description="the registered model name")
     # how the registered pyfunc prompts and decodes
     prompt_style: str | None = Field(None, description="execute.prompt_style the corpus was rendered with")

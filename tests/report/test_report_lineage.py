@@ -39,3 +39,13 @@ def test_lineage_of_the_workspace_model_walks_to_the_corpus_digest(tmp_path, mon
     assert f"| training run | no models/other/termcorpus.json at this revision | {run.info.run_id} |" in md
     assert "| corpus (DVC md5 @ git rev/tag) |  | 0123abcd.dir |" in md
     assert "| final loss |  | 0.25 |" in md
+
+
+def test_malformed_checkpoint_metadata_is_named_not_called_absent(tmp_path):
+    tracking = TrackingParams(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", experiment="t", registered_model="agent")
+    model_dir = tmp_path / "models" / "terminal-agent"
+    model_dir.mkdir(parents=True)
+    (model_dir / "termcorpus.json").write_text(json.dumps({"model_version": ["1"]}))
+    got = model_lineage(tmp_path, "models/terminal-agent", None, tracking)
+    assert got.ref == "" and "models/terminal-agent/termcorpus.json" in got.note
+    assert "model_version" in got.note and "at this revision" not in got.note

@@ -31,22 +31,32 @@ class ModelLineage:
 
 
 def read_model_meta(repo: Path, model_dir: str, rev: str | None) -> dict[str, Any] | None:
-    """The checkpoint's termcorpus.json at ``rev`` (None: the workspace), or None when absent."""
+    """The checkpoint's termcorpus.json at ``rev`` (None: the workspace), or None when absent.
+
+    A file that is there but malformed raises ``DataError`` naming it (not "absent")."""
     rel = f"{model_dir.rstrip('/')}/{META_FILE}"
+    where = rel if rev is None else f"{rel}@{rev}"
     try:
         if rev is None:
             path = Path(repo) / rel
-            return parse_meta(path.read_text(encoding="utf-8"), rel) if path.exists() else None
-        import dvc.api
+            if not path.exists():
+                return None
+            text = path.read_text(encoding="utf-8")
+        else:
+            import dvc.api
 
-        return parse_meta(dvc.api.read(rel, repo=str(repo), rev=rev), f"{rel}@{rev}")
+            text = dvc.api.read(rel, repo=str(repo), rev=rev)
     except Exception:  # not in the cache, not at that rev, unreadable: all mean "unknown"
         return None
+    return parse_meta(text, where)
 
 
 def model_lineage(repo: Path, model_dir: str, rev: str | None, tracking: TrackingParams) -> ModelLineage:
     label = rev or "workspace"
-    meta = read_model_meta(repo, model_dir, rev)
+    try:
+        meta = read_model_meta(repo, model_dir, rev)
+    except TermcorpusError as e:
+        return ModelLineage(rev=label, note=str(e))
     if not meta:
         return ModelLineage(rev=label, note=f"no {model_dir}/{META_FILE} at this revision")
     version = str(meta.get("model_version") or "")
