@@ -39,7 +39,7 @@ class CheckpointMeta(BaseModel):
     dropped_too_long: int | None = Field(None, description="episodes longer than train.max_seq_len")
     num_processes: int | None = Field(None, description="data-parallel processes")
     params: dict[str, Any] | None = Field(None, description="the train params section")
-    # MLflow, added after registration (strings, as the registry reports them)
+    # MLflow, added after registration
     run_id: str | None = Field(None, description="the MLflow training run")
     model_version: str | int | None = Field(None, description="the registered model version (MLflow 3 reports an int)")
     registered_model: str | None = Field(None, description="the registered model name")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from termcorpus.checkpoint_meta import META_FILE, parse_meta
+from termcorpus.checkpoint_meta import META_FILE, parse_meta, read_meta
 from termcorpus.errors import TermcorpusError
 from termcorpus.params import TrackingParams
 from termcorpus.report.markdown import code, table
@@ -34,21 +34,19 @@ def read_model_meta(repo: Path, model_dir: str, rev: str | None) -> dict[str, An
     """The checkpoint's termcorpus.json at ``rev`` (None: the workspace), or None when absent.
 
     A file that is there but malformed raises ``DataError`` naming it (not "absent")."""
+    if rev is None:
+        try:
+            return read_meta(Path(repo) / model_dir) or None
+        except OSError:  # unreadable: "unknown", as at a revision
+            return None
     rel = f"{model_dir.rstrip('/')}/{META_FILE}"
-    where = rel if rev is None else f"{rel}@{rev}"
     try:
-        if rev is None:
-            path = Path(repo) / rel
-            if not path.exists():
-                return None
-            text = path.read_text(encoding="utf-8")
-        else:
-            import dvc.api
+        import dvc.api
 
-            text = dvc.api.read(rel, repo=str(repo), rev=rev)
+        text = dvc.api.read(rel, repo=str(repo), rev=rev)
     except Exception:  # not in the cache, not at that rev, unreadable: all mean "unknown"
         return None
-    return parse_meta(text, where)
+    return parse_meta(text, f"{rel}@{rev}")
 
 
 def model_lineage(repo: Path, model_dir: str, rev: str | None, tracking: TrackingParams) -> ModelLineage:
