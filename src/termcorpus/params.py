@@ -184,7 +184,7 @@ class TrainParams(_Section):
     max_seq_len: int = Field(1536, description="Longest training sequence in tokens.", ge=32, le=131072)
     batch_size: int = Field(2, description="Sequences per optimizer step per process.", ge=1)
     grad_accum: int = Field(1, description="Gradient accumulation steps.", ge=1)
-    max_steps: int = Field(1100, description="Optimizer steps.", ge=1)
+    max_steps: int = Field(1700, description="Optimizer steps.", ge=1)
     lr: float = Field(3e-3, description="Peak learning rate (cosine decay).", ge=0.0, le=1.0)
     warmup_steps: int = Field(50, description="Linear warm-up steps.", ge=0)
     weight_decay: float = Field(0.0, description="AdamW weight decay.", ge=0.0)
@@ -194,6 +194,9 @@ class TrainParams(_Section):
     fresh_names: float = Field(0.0, description="Share of training draws whose name-like slot values are replaced by fresh names "
                            "(the same episode, renamed everywhere): teaches copying names instead of memorising them.",
                            ge=0.0, le=1.0)
+    name_codec: bool = Field(True, description="Tiny model only: the chats' names (words that are mostly slot values in training, "
+                             "and every word training never saw) become placeholders <n0>, <n1>... by first appearance; "
+                             "the agent maps them back (train/names.py).")
     register_model: bool = Field(True, description="Register the checkpoint as an MLflow model version.")
     save_every: int = Field(200, description="Steps between resumable step checkpoints in resume_dir (0: none, only the final model).", ge=0)
     keep_checkpoints: int = Field(2, description="Newest step checkpoints kept in resume_dir.", ge=1)

@@ -13,6 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from termcorpus.params import TrainParams
 from termcorpus.train.chat import render_chat
 from termcorpus.train.loop import train
+from termcorpus.train.names import load_codec
 
 
 def test_overfit_one_chat_then_generate_it_back(synth, tmp_path):
@@ -28,10 +29,15 @@ def test_overfit_one_chat_then_generate_it_back(synth, tmp_path):
 
     tok = AutoTokenizer.from_pretrained(tmp_path / "m")
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "m")
-    prompt = tok.apply_chat_template(chat["messages"][:1], add_generation_prompt=True, tokenize=False)
-    assert prompt == render_chat(chat["messages"][:1], add_generation_prompt=True)
+    # The model reads names as placeholders (train.name_codec, on by default) and the codec saved
+    # with it maps them back.
+    codec = load_codec(tmp_path / "m")
+    coded, mapping = codec.encode_messages(chat["messages"][:1])
+    assert mapping and "<n0>" in coded[0]["content"]
+    prompt = tok.apply_chat_template(coded, add_generation_prompt=True, tokenize=False)
+    assert prompt == render_chat(coded, add_generation_prompt=True)
     ids = tok(prompt, return_tensors="pt", add_special_tokens=False)
     out = model.generate(**ids, max_new_tokens=320, do_sample=False)
     new = out[0, ids["input_ids"].shape[1] :]
     assert int(new[-1]) == tok.eos_token_id  # stopped on <|im_end|> by itself
-    assert tok.decode(new, skip_special_tokens=True) == chat["messages"][1]["content"]
+    assert codec.decode(tok.decode(new, skip_special_tokens=True), mapping) == chat["messages"][1]["content"]

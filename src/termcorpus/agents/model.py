@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from termcorpus.train.chat import as_chat_dicts
 from termcorpus.errors import DataError
 from termcorpus.train.chat import EOS, IM_END
+from termcorpus.train.names import NameCodec, load_codec
 
 # Fewer free positions than this cannot hold even a short Terminus-2 action.
 MIN_REPLY_TOKENS = 16
@@ -57,6 +58,8 @@ class HFModelAgent:
     ``name`` is the agent's role in a comparison (e.g. 'finetuned', 'base'); ``model`` names the
     weights (the checkpoint directory's name unless given). Same seed and inputs, same replies.
     A loaded model passed in is put in eval mode and moved to ``device`` (CUDA when available).
+    ``codec``: the checkpoint's name codec (train/names.py; loaded with a checkpoint directory):
+    prompts are rendered with names as placeholders and replies carry the names back.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class HFModelAgent:
         name: str = "model",
         model_name: str | None = None,
         device: str | None = None,
+        codec: NameCodec | None = None,
     ):
         import torch
 
@@ -77,6 +81,7 @@ class HFModelAgent:
             lm, tok = load_checkpoint(Path(model_dir_or_model))
             tokenizer = tokenizer if tokenizer is not None else tok
             model_name = model_name or Path(model_dir_or_model).name
+            codec = codec if codec is not None else load_codec(Path(model_dir_or_model))
         else:
             lm = model_dir_or_model
             if tokenizer is None:
@@ -88,6 +93,7 @@ class HFModelAgent:
         self.model = str(model_name)
         self.lm = lm.eval()
         self.tokenizer = tokenizer
+        self.codec = codec
         self.max_new_tokens = int(max_new_tokens)
         self.temperature = float(temperature)
         self.seed = int(seed)
@@ -110,10 +116,15 @@ class HFModelAgent:
         self._calls = 0
 
     # -- prompts ---------------------------------------------------------------------------
+    def _coded(self, messages: Sequence[Any]) -> tuple[list[dict[str, str]], dict[str, str]]:
+        """The chat as the model sees it, and the name mapping its reply is decoded with."""
+        chat = as_chat_dicts(messages)
+        return self.codec.encode_messages(chat) if self.codec is not None else (chat, {})
+
     def render(self, messages: Sequence[Any]) -> str:
         """The prompt text: the chat plus an open assistant turn (``render_chat`` layout)."""
         return self.tokenizer.apply_chat_template(
-            as_chat_dicts(messages), tokenize=False, add_generation_prompt=True
+            self._coded(messages)[0], tokenize=False, add_generation_prompt=True
         )
 
     def encode(self, messages: Sequence[Any]) -> list[int]:
@@ -133,8 +144,11 @@ class HFModelAgent:
         return ids[-keep:]
 
     def act_batch(self, chats: Sequence[Sequence[Any]]) -> list[str]:
-        """One reply per chat, all from one batched ``generate`` call."""
-        return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in self.generate_ids(chats)]
+        """One reply per chat, all from one batched ``generate`` call (names decoded)."""
+        replies = [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in self.generate_ids(chats)]
+        if self.codec is None:
+            return replies
+        return [self.codec.decode(r, self._coded(c)[1]) for r, c in zip(replies, chats)]
 
     def generate_ids(self, chats: Sequence[Sequence[Any]]) -> list[list[int]]:
         """The new token ids of each reply, without the stop token (``act_batch`` decodes them)."""

@@ -29,6 +29,7 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
     from transformers import AutoConfig, AutoModelForCausalLM
 
     from termcorpus.agents.model import HFModelAgent, load_checkpoint
+    from termcorpus.train.names import load_codec
 
     model_dir = Path(model_dir)
     meta = read_meta(model_dir)
@@ -36,7 +37,8 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
     version = str(meta.get("model_version", "") or "")
     ft_name = f"{meta.get('registered_model', model_dir.name)}/{version}" if version else model_dir.name
     ft_model, tokenizer = load_checkpoint(model_dir)
-    finetuned = HFModelAgent(ft_model, tokenizer, name="finetuned", model_name=ft_name, **gen)
+    codec = load_codec(model_dir)
+    finetuned = HFModelAgent(ft_model, tokenizer, name="finetuned", model_name=ft_name, codec=codec, **gen)
 
     base = str(meta.get("base_model", "tiny"))
     if base == "tiny":
@@ -48,7 +50,10 @@ def build_agents(model_dir: Path, params: EvaluateParams) -> tuple[Any, Any]:
         config = AutoConfig.from_pretrained(str(model_dir))
         torch.manual_seed(seed)
         base_model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
-        base_agent = HFModelAgent(base_model, tokenizer, name="base", model_name=f"tiny-init-seed{seed}", **gen)
+        # The same tokenizer and name codec: the base sees exactly the fine-tuned model's prompts.
+        base_agent = HFModelAgent(
+            base_model, tokenizer, name="base", model_name=f"tiny-init-seed{seed}", codec=codec, **gen
+        )
     else:
         from termcorpus.errors import ConfigError
         from termcorpus.train.model import load_pretrained

@@ -132,6 +132,19 @@ def _chat_from_row(row: dict, where: str) -> Chat:
     return Chat(messages=tuple(out), slot_values=tuple(slots))
 
 
+def encode_names(chats: Sequence[Chat], codec) -> list[Chat]:
+    """Each chat with its names replaced by placeholders (``names.NameCodec``, one mapping per
+    chat); slot values are mapped the same way."""
+    out = []
+    for chat in chats:
+        messages, mapping = codec.encode_messages(chat.as_dicts())
+        out.append(Chat(
+            messages=tuple((m["role"], m["content"]) for m in messages),
+            slot_values=tuple(codec.encode(v, mapping) for v in chat.slot_values),
+        ))
+    return out
+
+
 def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
     """Read the curated Hugging Face DatasetDict (splits 'train' and 'validation') in stored order."""
     import datasets

@@ -39,6 +39,7 @@ from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
 from termcorpus.train.model import VARLEN_ATTENTION, build_tiny, count_params, is_preset, load_pretrained
+from termcorpus.train.names import PLACEHOLDERS, NameCodec
 from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
 from transformers import get_cosine_schedule_with_warmup
 
@@ -222,11 +223,17 @@ def train(
     if not corpus["train"]:
         raise DataError("the 'train' split is empty", where=str(corpus_dir))
 
+    codec = None
     if is_preset(params.model):
+        if params.name_codec:
+            # Learnt from the train split only; validation is encoded with the same vocabulary.
+            codec = NameCodec.learn(corpus["train"])
+            corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
         # Every process learns the tokenizer itself (no shared filesystem needed); it is
         # deterministic, and the digests are compared below to be sure.
         tokenizer = train_tokenizer(
-            [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size
+            [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
+            extra_tokens=PLACEHOLDERS if codec is not None else (),
         )
         model = build_tiny(params, tokenizer)
     else:
@@ -401,7 +408,7 @@ def train(
         cpu_seconds=cpu_seconds,
         n_val_dropped_too_long=val_enc.dropped_too_long,
     )
-    save_checkpoint(accelerator, model, tokenizer, out_dir, result, params)
+    save_checkpoint(accelerator, model, tokenizer, out_dir, result, params, codec)
     return result
 
 
@@ -423,8 +430,12 @@ def checkpoint_meta(result: TrainResult, params: TrainParams) -> dict:
     }
 
 
-def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainResult, params: TrainParams) -> None:
-    """Write safetensors weights, config, tokenizer and termcorpus.json (main process only)."""
+def save_checkpoint(
+    accelerator, model, tokenizer, out_dir: Path, result: TrainResult, params: TrainParams,
+    codec: NameCodec | None = None,
+) -> None:
+    """Write safetensors weights, config, tokenizer, the name codec (when trained with one) and
+    termcorpus.json (main process only)."""
     accelerator.wait_for_everyone()
     # get_state_dict gathers FSDP shards, so every process must call it.
     state_dict = accelerator.get_state_dict(model)
@@ -434,6 +445,8 @@ def save_checkpoint(accelerator, model, tokenizer, out_dir: Path, result: TrainR
             unwrapped.set_attn_implementation("sdpa")  # what inference loads; packing is training-only
         unwrapped.save_pretrained(out_dir, state_dict=state_dict, is_main_process=True)
         tokenizer.save_pretrained(out_dir)
+        if codec is not None:
+            codec.save(out_dir)
         write_meta(out_dir, checkpoint_meta(result, params))
     accelerator.wait_for_everyone()
 

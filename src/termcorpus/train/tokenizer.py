@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from termcorpus.errors import ConfigError
@@ -57,13 +57,15 @@ def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
 
 
 def train_tokenizer(
-    texts: Sequence[str], slot_values: Sequence[Sequence[str]], vocab_size: int
+    texts: Sequence[str], slot_values: Sequence[Sequence[str]], vocab_size: int,
+    extra_tokens: Sequence[str] = (),
 ) -> PreTrainedTokenizerFast:
     """Learn a byte-level BPE of ``vocab_size`` entries from rendered chats.
 
     ``slot_values[i]`` lists the names substituted into ``texts[i]``; they are blanked out of the
     training text only (every byte stays encodable, so names still tokenize, just in pieces).
-    The same texts and size give the same tokenizer.
+    ``extra_tokens`` (the name placeholders of ``names.py``) are added whole after the merges,
+    which never see them. The same texts, size and extra tokens give the same tokenizer.
     """
     if len(texts) != len(slot_values):
         raise ConfigError(f"train_tokenizer: {len(texts)} texts but {len(slot_values)} slot-value lists")
@@ -83,9 +85,11 @@ def train_tokenizer(
         show_progress=False,
     )
     # Special tokens are cut out before training so '<|im_start|>' never feeds merges like '<|'.
-    special = re.compile("|".join(re.escape(s) for s in SPECIAL_TOKENS))
+    special = re.compile("|".join(re.escape(s) for s in (*SPECIAL_TOKENS, *extra_tokens)))
     corpus = [special.sub("\n", blank_slots(t, s)) for t, s in zip(texts, slot_values)]
     tok.train_from_iterator(corpus, trainer=trainer, length=len(corpus))
+    if extra_tokens:
+        tok.add_tokens([AddedToken(t, normalized=False, single_word=False) for t in extra_tokens])
 
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
