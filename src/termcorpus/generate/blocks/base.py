@@ -127,6 +127,12 @@ class Block:
         return self.produces or kind
 
 
+def block(consumes: tuple[str, ...], produces: str | None) -> Callable[[Callable[[Ctx, Art], Step]], Block]:
+    """Declare the step function below as a :class:`Block` named after it, so a block's kinds sit
+    beside the code that reads them and its name cannot drift from the function's."""
+    return lambda make: Block(make.__name__, consumes, produces, make)
+
+
 # ---- content helpers -------------------------------------------------------------------------
 
 def text_of(lines: list[str]) -> str:

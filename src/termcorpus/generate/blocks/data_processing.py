@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, Derive, NotApplicable, Step, csv_lines, col, fill, header_probe, last_ints,
+    Art, Ctx, Derive, NotApplicable, Step, block, csv_lines, col, fill, header_probe, last_ints,
     lines_art, out_step, partial_word, records, same, same_json,
 )
 
 
+@block(("rows", "log", "text", "words"), None)
 def text_filtering(c: Ctx, a: Art) -> Step:
     w = partial_word(c, a.data)
     return out_step(c, a, a.kind, "keep the lines of {{src}} containing '{{w}}' in {{dst}}",
                     "grep '{{w}}' {{src}} > {{dst}}", [x for x in a.data if w in x], w=w)
 
 
+@block(("rows", "log", "text", "words"), None)
 def text_exclusion(c: Ctx, a: Art) -> Step:
     w = partial_word(c, a.data)
     return out_step(c, a, a.kind, "drop the lines of {{src}} containing '{{w}}', rest to {{dst}}",
                     "grep -v '{{w}}' {{src}} > {{dst}}", [x for x in a.data if w not in x], w=w)
 
 
+@block(("rows", "nums", "log", "reqs", "words"), None)
 def line_sorting(c: Ctx, a: Art) -> Step:
     if a.kind == "nums":
         return out_step(c, a, a.kind, "sort {{src}} numerically into {{dst}}", "sort -n {{src}} > {{dst}}",
@@ -32,6 +35,7 @@ def line_sorting(c: Ctx, a: Art) -> Step:
     return out_step(c, a, a.kind, "sort {{src}} into {{dst}}", "sort {{src}} > {{dst}}", sorted(a.data))
 
 
+@block(("rows", "nums", "words"), None)
 def deduplication(c: Ctx, a: Art) -> Step:
     if len(set(a.data)) == len(a.data):
         raise NotApplicable("no repeated lines")
@@ -39,6 +43,7 @@ def deduplication(c: Ctx, a: Art) -> Step:
                     "sort -u {{src}} > {{dst}}", sorted(set(a.data)))
 
 
+@block(("rows", "log", "text", "words"), None)
 def stream_editing(c: Ctx, a: Art) -> Step:
     old = partial_word(c, a.data, allow_all=True)
     new = c.word(avoid="\n".join(a.data))
@@ -47,16 +52,19 @@ def stream_editing(c: Ctx, a: Art) -> Step:
                     old=old, new=new)
 
 
+@block(("rows", "words"), None)
 def case_conversion(c: Ctx, a: Art) -> Step:
     return out_step(c, a, a.kind, "upper-case {{src}} into {{dst}}", "tr a-z A-Z < {{src}} > {{dst}}",
                     [x.upper() for x in a.data])
 
 
+@block(("rows",), "nums")
 def field_extraction(c: Ctx, a: Art) -> Step:
     return out_step(c, a, "nums", "write the last field of each line of {{src}} to {{dst}}",
                     "awk '{print $NF}' {{src}} > {{dst}}", [str(n) for n in last_ints(a.data)])
 
 
+@block(("csv",), "nums")
 def csv_parsing(c: Ctx, a: Art) -> Step:
     t = a.data
     y = col(t, "y")
@@ -68,6 +76,7 @@ def csv_parsing(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("csv",), "json")
 def json_processing(c: Ctx, a: Art) -> Step:
     dst = c.name("json")
     recs = records(a.data)
@@ -77,6 +86,7 @@ def json_processing(c: Ctx, a: Art) -> Step:
                 [cmd], Art("json", dst, {"records": recs, "roles": a.data["roles"]}), same_json(dst, recs))
 
 
+@block(("json",), "csv")
 def format_conversion(c: Ctx, a: Art) -> Step:
     recs = a.data["records"]
     if not recs:
@@ -88,6 +98,7 @@ def format_conversion(c: Ctx, a: Art) -> Step:
                     "{{src}} > {{dst}}", None, data=t)
 
 
+@block(("rows",), None)
 def text_joining(c: Ctx, a: Art) -> Step:
     tags = [c.rng.choice(("red", "blue", "green", "gray")) for _ in a.data]
     tag_file = f"{c.stem()}.txt"
@@ -97,6 +108,7 @@ def text_joining(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("text",), None)
 def text_cleanup(c: Ctx, a: Art) -> Step:
     keep = [x for x in a.data if x.strip() and not x.startswith("#")]
     if keep == a.data:
@@ -105,6 +117,7 @@ def text_cleanup(c: Ctx, a: Art) -> Step:
                     "grep -v -e '^#' -e '^[[:space:]]*$' {{src}} > {{dst}}", keep)
 
 
+@block(("csv",), "csv")
 def column_transformation(c: Ctx, a: Art) -> Step:
     t = a.data
     k, y = col(t, "key"), col(t, "y")
@@ -119,6 +132,7 @@ def column_transformation(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "nums", "reqs", "words"), None)
 def set_operations(c: Ctx, a: Art) -> Step:
     mine = sorted(set(a.data))
     if len(mine) < 3:
@@ -133,20 +147,8 @@ def set_operations(c: Ctx, a: Art) -> Step:
     return step
 
 
-_ROWISH = ("rows", "log", "words")
 BLOCKS = [
-    Block("text_filtering", ("rows", "log", "text", "words"), None, text_filtering),
-    Block("text_exclusion", ("rows", "log", "text", "words"), None, text_exclusion),
-    Block("line_sorting", ("rows", "nums", "log", "reqs", "words"), None, line_sorting),
-    Block("deduplication", ("rows", "nums", "words"), None, deduplication),
-    Block("stream_editing", ("rows", "log", "text", "words"), None, stream_editing),
-    Block("case_conversion", ("rows", "words"), None, case_conversion),
-    Block("field_extraction", ("rows",), "nums", field_extraction),
-    Block("csv_parsing", ("csv",), "nums", csv_parsing),
-    Block("json_processing", ("csv",), "json", json_processing),
-    Block("format_conversion", ("json",), "csv", format_conversion),
-    Block("text_joining", ("rows",), None, text_joining),
-    Block("text_cleanup", ("text",), None, text_cleanup),
-    Block("column_transformation", ("csv",), "csv", column_transformation),
-    Block("set_operations", ("rows", "nums", "reqs", "words"), None, set_operations),
+    text_filtering, text_exclusion, line_sorting, deduplication, stream_editing, case_conversion, field_extraction,
+    csv_parsing, json_processing, format_conversion, text_joining, text_cleanup, column_transformation,
+    set_operations,
 ]

@@ -5,22 +5,25 @@ from __future__ import annotations
 from collections import Counter
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, Derive, NotApplicable, Step, col, fill, header_probe, last_ints, out_step,
+    Art, Ctx, Derive, NotApplicable, Step, block, col, fill, header_probe, last_ints, out_step,
     partial_word, text_of,
 )
 
 
+@block(("rows", "log", "text", "words"), "num")
 def pattern_counting(c: Ctx, a: Art) -> Step:
     w = partial_word(c, a.data, allow_all=True)
     return out_step(c, a, "num", "count the lines of {{src}} containing '{{w}}' into {{dst}}",
                     "grep -c '{{w}}' {{src}} > {{dst}}", [str(sum(w in x for x in a.data))], w=w)
 
 
+@block(("rows", "log", "text", "nums", "reqs", "words", "matrix"), "num")
 def line_counting(c: Ctx, a: Art) -> Step:
     return out_step(c, a, "num", "write the number of lines of {{src}} to {{dst}}", "wc -l < {{src}} > {{dst}}",
                     [str(len(a.data))])
 
 
+@block(("rows", "nums", "log", "reqs", "words"), None)
 def top_k_selection(c: Ctx, a: Art) -> Step:
     if len(a.data) < 4:
         raise NotApplicable("too few lines")
@@ -32,6 +35,7 @@ def top_k_selection(c: Ctx, a: Art) -> Step:
                     a.data[:n], n=n)
 
 
+@block(("rows",), None)
 def record_lookup(c: Ctx, a: Art) -> Step:
     firsts = sorted({x.split()[0] for x in a.data})
     if len(firsts) < 2:
@@ -41,6 +45,7 @@ def record_lookup(c: Ctx, a: Art) -> Step:
                     "awk '$1 == \"{{k}}\"' {{src}} > {{dst}}", [x for x in a.data if x.split()[0] == k], k=k)
 
 
+@block(("log",), "log")
 def log_analysis(c: Ctx, a: Art) -> Step:
     levels = sorted({x.split()[2] for x in a.data} - {"INFO"})
     if not levels:
@@ -50,6 +55,7 @@ def log_analysis(c: Ctx, a: Art) -> Step:
                     "awk '$3 == \"{{lv}}\"' {{src}} > {{dst}}", [x for x in a.data if x.split()[2] == lv], lv=lv)
 
 
+@block(("rows", "log"), "rows")
 def frequency_counting(c: Ctx, a: Art) -> Step:
     f = 4 if a.kind == "log" else 1
     counts = Counter(x.split()[f - 1] for x in a.data)
@@ -60,6 +66,7 @@ def frequency_counting(c: Ctx, a: Art) -> Step:
                     [f"{k} {n}" for k, n in ranked], f=f)
 
 
+@block(("csv",), "csv")
 def sql_querying(c: Ctx, a: Art) -> Step:
     t = a.data
     k, y = col(t, "key"), col(t, "y")
@@ -78,6 +85,7 @@ def sql_querying(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "nums"), None)
 def numeric_filtering(c: Ctx, a: Art) -> Step:
     vals = sorted(last_ints(a.data))
     if len(set(vals)) < 3:
@@ -96,6 +104,7 @@ def numeric_filtering(c: Ctx, a: Art) -> Step:
                     "awk '$NF > {{thr}}' {{src}} > {{dst}}", [x for x in a.data if int(x.split()[-1]) > thr], thr=thr)
 
 
+@block(("json",), "rows")
 def json_navigation(c: Ctx, a: Art) -> Step:
     roles = a.data["roles"]
     cat, y = roles.get("cat"), roles.get("y")
@@ -108,6 +117,7 @@ def json_navigation(c: Ctx, a: Art) -> Step:
                     [f"{r['name']} {r[y]}" for r in recs if r[cat] == v], cat=cat, v=v, y=y)
 
 
+@block((), "rows")
 def xml_querying(c: Ctx, a: Art) -> Step:
     items = [(c.rng.choice(("bolt", "gear", "pipe", "valve")), c.rng.choice(("steel", "brass", "iron")),
               c.rng.randint(1, 90)) for _ in range(c.rng.randint(4, 7))]
@@ -120,6 +130,7 @@ def xml_querying(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("log",), "words")
 def pattern_extraction(c: Ctx, a: Art) -> Step:
     import re
 
@@ -131,15 +142,6 @@ def pattern_extraction(c: Ctx, a: Art) -> Step:
 
 
 BLOCKS = [
-    Block("pattern_counting", ("rows", "log", "text", "words"), "num", pattern_counting),
-    Block("line_counting", ("rows", "log", "text", "nums", "reqs", "words", "matrix"), "num", line_counting),
-    Block("top_k_selection", ("rows", "nums", "log", "reqs", "words"), None, top_k_selection),
-    Block("record_lookup", ("rows",), None, record_lookup),
-    Block("log_analysis", ("log",), "log", log_analysis),
-    Block("frequency_counting", ("rows", "log"), "rows", frequency_counting),
-    Block("sql_querying", ("csv",), "csv", sql_querying),
-    Block("numeric_filtering", ("rows", "nums"), None, numeric_filtering),
-    Block("json_navigation", ("json",), "rows", json_navigation),
-    Block("xml_querying", (), "rows", xml_querying),
-    Block("pattern_extraction", ("log",), "words", pattern_extraction),
+    pattern_counting, line_counting, top_k_selection, record_lookup, log_analysis, frequency_counting, sql_querying,
+    numeric_filtering, json_navigation, xml_querying, pattern_extraction,
 ]

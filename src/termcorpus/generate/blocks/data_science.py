@@ -6,7 +6,7 @@ import statistics
 from collections import defaultdict
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, Derive, NotApplicable, Step, col, csv_lines, fill, header_probe, last_ints, out_step,
+    Art, Ctx, Derive, NotApplicable, Step, block, col, csv_lines, fill, header_probe, last_ints, out_step,
 )
 
 
@@ -21,6 +21,7 @@ def _with_probe(step: Step, look_path: str, names: list[str], tpl: str, **values
     return step
 
 
+@block(("nums",), "words")
 def descriptive_statistics(c: Ctx, a: Art) -> Step:
     xs = _nums(a)
     return out_step(c, a, "words", "write 'min max mean' of {{src}} (mean with 2 decimals) on one line to {{dst}}",
@@ -28,11 +29,13 @@ def descriptive_statistics(c: Ctx, a: Art) -> Step:
                     [f"{min(xs)} {max(xs)} {sum(xs) / len(xs):.2f}"])
 
 
+@block(("nums",), "num")
 def numeric_aggregation(c: Ctx, a: Art) -> Step:
     return out_step(c, a, "num", "write the sum of the numbers in {{src}} to {{dst}}",
                     "awk '{s+=$1} END{print s}' {{src}} > {{dst}}", [str(sum(_nums(a)))])
 
 
+@block(("rows", "csv"), "rows")
 def group_aggregation(c: Ctx, a: Art) -> Step:
     sums: dict[str, int] = defaultdict(int)
     if a.kind == "rows":
@@ -58,6 +61,7 @@ def _missing(t: dict) -> list[list[str]]:
     return [r for r in t["rows"] if "" in r]
 
 
+@block(("csv",), "num")
 def missing_values(c: Ctx, a: Art) -> Step:
     if not _missing(a.data):
         raise NotApplicable("nothing missing")
@@ -65,6 +69,7 @@ def missing_values(c: Ctx, a: Art) -> Step:
                     "tail -n +2 {{src}} | grep -c -e ',,' -e '^,' -e ',$' > {{dst}}", [str(len(_missing(a.data)))])
 
 
+@block(("csv",), "csv")
 def data_cleaning(c: Ctx, a: Art) -> Step:
     t = a.data
     if not _missing(t):
@@ -86,6 +91,7 @@ _PY_XY = ("python3 -c \"import csv, statistics as st; r=list(csv.DictReader(open
           "x=[float(d['{{nx}}']) for d in r]; y=[float(d['{{ny}}']) for d in r]; ")
 
 
+@block(("csv",), "words")
 def regression(c: Ctx, a: Art) -> Step:
     xs, ys, (nx, ny) = _xy(a.data)
     m = statistics.linear_regression(xs, ys)
@@ -94,6 +100,7 @@ def regression(c: Ctx, a: Art) -> Step:
                     [f"{m.slope:.3f} {m.intercept:.3f}"], nx=nx, ny=ny)
 
 
+@block(("csv",), "words")
 def correlation_analysis(c: Ctx, a: Art) -> Step:
     xs, ys, (nx, ny) = _xy(a.data)
     return out_step(c, a, "words", "write Pearson's r of {{nx}} and {{ny}} in {{src}} (3 decimals) to {{dst}}",
@@ -101,6 +108,7 @@ def correlation_analysis(c: Ctx, a: Art) -> Step:
                     [f"{statistics.correlation(xs, ys):.3f}"], nx=nx, ny=ny)
 
 
+@block(("nums",), "words")
 def feature_scaling(c: Ctx, a: Art) -> Step:
     xs = _nums(a)
     lo, hi = min(xs), max(xs)
@@ -111,6 +119,7 @@ def feature_scaling(c: Ctx, a: Art) -> Step:
                     "{{src}} {{src}} > {{dst}}", [f"{(x - lo) / (hi - lo):.3f}" for x in xs])
 
 
+@block(("csv",), "csv")
 def feature_engineering(c: Ctx, a: Art) -> Step:
     t = a.data
     y = col(t, "y")
@@ -126,6 +135,7 @@ def feature_engineering(c: Ctx, a: Art) -> Step:
     return _with_probe(step, a.path, [name], tpl, src=a.path, dst=step.out.path, flag=flag, thr=thr)
 
 
+@block(("nums",), "matrix")
 def binning(c: Ctx, a: Art) -> Step:
     counts: dict[int, int] = defaultdict(int)
     for x in _nums(a):
@@ -135,6 +145,7 @@ def binning(c: Ctx, a: Art) -> Step:
                     [f"{b} {n}" for b, n in sorted(counts.items())])
 
 
+@block(("csv",), "csv")
 def data_splitting(c: Ctx, a: Art) -> Step:
     t = a.data
     if len(t["rows"]) < 4:
@@ -144,6 +155,7 @@ def data_splitting(c: Ctx, a: Art) -> Step:
                     "awk 'NR==1 || NR%2==1' {{src}} > {{dst}}", None, data=new)
 
 
+@block(("nums",), "nums")
 def time_series(c: Ctx, a: Art) -> Step:
     out, s = [], 0
     for x in _nums(a):
@@ -153,6 +165,7 @@ def time_series(c: Ctx, a: Art) -> Step:
                     "awk '{s+=$1; print s}' {{src}} > {{dst}}", out)
 
 
+@block(("nums",), "words")
 def model_evaluation(c: Ctx, a: Art) -> Step:
     xs = _nums(a)
     preds = [x + c.rng.randint(-9, 9) for x in xs]
@@ -166,17 +179,7 @@ def model_evaluation(c: Ctx, a: Art) -> Step:
 
 
 BLOCKS = [
-    Block("descriptive_statistics", ("nums",), "words", descriptive_statistics),
-    Block("numeric_aggregation", ("nums",), "num", numeric_aggregation),
-    Block("group_aggregation", ("rows", "csv"), "rows", group_aggregation),
-    Block("missing_values", ("csv",), "num", missing_values),
-    Block("data_cleaning", ("csv",), "csv", data_cleaning),
-    Block("regression", ("csv",), "words", regression),
-    Block("feature_scaling", ("nums",), "words", feature_scaling),
-    Block("feature_engineering", ("csv",), "csv", feature_engineering),
-    Block("correlation_analysis", ("csv",), "words", correlation_analysis),
-    Block("binning", ("nums",), "matrix", binning),
-    Block("data_splitting", ("csv",), "csv", data_splitting),
-    Block("time_series", ("nums",), "nums", time_series),
-    Block("model_evaluation", ("nums",), "words", model_evaluation),
+    descriptive_statistics, numeric_aggregation, group_aggregation, missing_values, data_cleaning, regression,
+    feature_scaling, feature_engineering, correlation_analysis, binning, data_splitting, time_series,
+    model_evaluation,
 ]

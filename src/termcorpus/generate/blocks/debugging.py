@@ -8,7 +8,7 @@ fixed (it runs right on a second input), so printing the right answer some other
 from __future__ import annotations
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, Derive, NotApplicable, Step, fill, last_ints, lines_art, out_step, same, text_of,
+    Art, Ctx, Derive, NotApplicable, Step, block, fill, last_ints, lines_art, out_step, same, text_of,
 )
 
 
@@ -18,6 +18,7 @@ def _fixed(prog: str, run: str, sample: str, want: str) -> str:
             f"|| fail '{prog} is not fixed'")
 
 
+@block(("nums",), "num")
 def python_debugging(c: Ctx, a: Art) -> Step:
     xs = [int(x) for x in a.data]
     prog = f"{c.stem()}.py"
@@ -34,6 +35,7 @@ def python_debugging(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "nums"), "num")
 def error_diagnosis(c: Ctx, a: Art) -> Step:
     vals = last_ints(a.data)
     right = c.rng.choice(("total", "count", "acc"))
@@ -51,6 +53,7 @@ def error_diagnosis(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "nums"), "num")
 def shell_debugging(c: Ctx, a: Art) -> Step:
     vals = last_ints(a.data)
     sh = f"{c.stem()}.sh"
@@ -63,6 +66,7 @@ def shell_debugging(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "text", "log", "words", "nums", "reqs"), None)
 def in_place_patching(c: Ctx, a: Art) -> Step:
     if not a.plain or len(a.data) < 3:
         raise NotApplicable("not a plain file of 3+ lines")
@@ -72,6 +76,7 @@ def in_place_patching(c: Ctx, a: Art) -> Step:
                 same(a.path, new))
 
 
+@block(("rows",), "words")
 def traceback_reading(c: Ctx, a: Art) -> Step:
     words = [x.split() for x in a.data]
     if all(len(w) < 2 or w[1].isdigit() for w in words):
@@ -91,6 +96,7 @@ def traceback_reading(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "nums", "words", "log"), None)
 def config_debugging(c: Ctx, a: Art) -> Step:
     """A Makefile whose recipe is indented with spaces: make names the line; fix it, build."""
     if a.kind == "nums":
@@ -110,6 +116,7 @@ def config_debugging(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("nums",), "num")
 def logic_error_fixing(c: Ctx, a: Art) -> Step:
     xs = [int(x) for x in a.data]
     if max(a.data) == str(max(xs)):
@@ -125,11 +132,6 @@ def logic_error_fixing(c: Ctx, a: Art) -> Step:
 
 
 BLOCKS = [
-    Block("python_debugging", ("nums",), "num", python_debugging),
-    Block("error_diagnosis", ("rows", "nums"), "num", error_diagnosis),
-    Block("shell_debugging", ("rows", "nums"), "num", shell_debugging),
-    Block("in_place_patching", ("rows", "text", "log", "words", "nums", "reqs"), None, in_place_patching),
-    Block("traceback_reading", ("rows",), "words", traceback_reading),
-    Block("config_debugging", ("rows", "nums", "words", "log"), None, config_debugging),
-    Block("logic_error_fixing", ("nums",), "num", logic_error_fixing),
+    python_debugging, error_diagnosis, shell_debugging, in_place_patching, traceback_reading, config_debugging,
+    logic_error_fixing,
 ]

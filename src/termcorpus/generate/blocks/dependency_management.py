@@ -9,7 +9,7 @@ import io
 import zipfile
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, NotApplicable, Step, b64, fill, out_step, same,
+    Art, Ctx, NotApplicable, Step, b64, block, fill, out_step, same,
 )
 
 
@@ -17,6 +17,7 @@ def _pins(a: Art) -> dict[str, str]:
     return dict(x.split("==", 1) for x in a.data)
 
 
+@block(("reqs",), "reqs")
 def requirements_editing(c: Ctx, a: Art) -> Step:
     pins = _pins(a)
     if len(pins) < 3:
@@ -27,6 +28,7 @@ def requirements_editing(c: Ctx, a: Art) -> Step:
                     p=drop)
 
 
+@block(("reqs",), "reqs")
 def version_pinning(c: Ctx, a: Art) -> Step:
     pins = _pins(a)
     p = c.rng.choice(sorted(pins))
@@ -36,6 +38,7 @@ def version_pinning(c: Ctx, a: Art) -> Step:
                     [f"{p}=={v}" if x.startswith(p + "==") else x for x in a.data], p=p, v=v)
 
 
+@block(("reqs",), "words")
 def dependency_audit(c: Ctx, a: Art) -> Step:
     pins = _pins(a)
     names = sorted(pins)
@@ -72,6 +75,7 @@ def build_wheel(dist: str, module: str, source: str) -> tuple[str, bytes]:
     return f"{dist}-1.0-py3-none-any.whl", buf.getvalue()
 
 
+@block(("nums",), "num")
 def python_packaging(c: Ctx, a: Art) -> Step:
     xs = [int(x) for x in a.data]
     mod = c.stem().replace("-", "_")
@@ -90,6 +94,7 @@ def python_packaging(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("dir",), "words")
 def import_analysis(c: Ctx, a: Art) -> Step:
     mods = sorted({line.split()[1] for p, t in a.data.items() if p.endswith(".py")
                    for line in t.splitlines() if line.startswith("import ")})
@@ -99,6 +104,7 @@ def import_analysis(c: Ctx, a: Art) -> Step:
                     "and unique, in {{dst}}", "grep -rh --include='*.py' '^import ' {{src}} | awk '{print $2}' | sort -u > {{dst}}", mods)
 
 
+@block(("reqs",), "manifest")
 def manifest_editing(c: Ctx, a: Art) -> Step:
     name = c.stem().replace("_", "-")
     deps = dict(sorted(_pins(a).items()))
@@ -109,6 +115,7 @@ def manifest_editing(c: Ctx, a: Art) -> Step:
                     "{{src}} > {{dst}}", None, data=data, n=name)
 
 
+@block(("manifest",), "reqs")
 def lockfile_management(c: Ctx, a: Art) -> Step:
     deps = a.data.get("dependencies") or {}
     if not deps:
@@ -118,12 +125,14 @@ def lockfile_management(c: Ctx, a: Art) -> Step:
                     sorted(f"{k}=={v}" for k, v in deps.items()))
 
 
+@block(("reqs",), "words")
 def version_ordering(c: Ctx, a: Art) -> Step:
     vs = [x.split("==", 1)[1] for x in a.data]
     return out_step(c, a, "words", "write the versions of {{src}}, oldest first (numeric order), to {{dst}}",
                     "cut -d= -f3 {{src}} | sort -V > {{dst}}", sorted(vs, key=lambda v: tuple(int(p) for p in v.split("."))))
 
 
+@block(("rows", "nums", "reqs", "words", "log"), "none")
 def environment_inspection(c: Ctx, a: Art) -> Step:
     dst = c.name("words")
     ver = "python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
@@ -134,13 +143,6 @@ def environment_inspection(c: Ctx, a: Art) -> Step:
 
 
 BLOCKS = [
-    Block("requirements_editing", ("reqs",), "reqs", requirements_editing),
-    Block("version_pinning", ("reqs",), "reqs", version_pinning),
-    Block("dependency_audit", ("reqs",), "words", dependency_audit),
-    Block("python_packaging", ("nums",), "num", python_packaging),
-    Block("import_analysis", ("dir",), "words", import_analysis),
-    Block("manifest_editing", ("reqs",), "manifest", manifest_editing),
-    Block("lockfile_management", ("manifest",), "reqs", lockfile_management),
-    Block("version_ordering", ("reqs",), "words", version_ordering),
-    Block("environment_inspection", ("rows", "nums", "reqs", "words", "log"), "none", environment_inspection),
+    requirements_editing, version_pinning, dependency_audit, python_packaging, import_analysis, manifest_editing,
+    lockfile_management, version_ordering, environment_inspection,
 ]

@@ -8,9 +8,12 @@ copies files is checked by what the tree holds afterwards.
 from __future__ import annotations
 
 from termcorpus.generate.blocks.base import (
-    TEXT_FILES, Art, Block, Ctx, Derive, NotApplicable, Step, art_check, b64, fill, lines_art, moved,
+    TEXT_FILES, Art, Ctx, Derive, NotApplicable, Step, art_check, b64, block, fill, lines_art, moved,
     out_step, same, text_of, tree,
 )
+
+
+_FILE = ("rows", "text", "nums", "log", "reqs", "words", "csv", "json", "num")
 
 
 def _top(files: dict[str, str]) -> list[str]:
@@ -36,6 +39,7 @@ def _in_place(a: Art, phrase: str, cmd: str, files: dict[str, str]) -> Step:
     return Step(phrase, [cmd], out, tree(a.path, files))
 
 
+@block(("dir",), "dir")
 def file_moving(c: Ctx, a: Art) -> Step:
     e = _top_ext(c, a.data)
     sub = c.stem()
@@ -44,6 +48,7 @@ def file_moving(c: Ctx, a: Art) -> Step:
                      f"mkdir -p {a.path}/{sub} && mv {a.path}/*.{e} {a.path}/{sub}/", files)
 
 
+@block(("dir",), "dir")
 def globbing(c: Ctx, a: Art) -> Step:
     e = _top_ext(c, a.data)
     dst = c.stem()
@@ -52,6 +57,7 @@ def globbing(c: Ctx, a: Art) -> Step:
                 [f"mkdir -p {dst} && cp {a.path}/*.{e} {dst}/"], Art("dir", dst, files), tree(dst, files))
 
 
+@block(("dir",), "rows")
 def recursive_search(c: Ctx, a: Art) -> Step:
     cands = sorted(p for p, t in a.data.items() if "/" in p and t and (p.endswith(".txt") or p.endswith(".log"))
                    and all(len(x.split()) == 2 and x.split()[1].isdigit() for x in t.splitlines()))
@@ -68,6 +74,7 @@ def recursive_search(c: Ctx, a: Art) -> Step:
                 derive=Derive(f"find {a.path} -name {base}", {"p": rf"^(\S*/{base})$"}, f"cp {{{{p}}}} {dst}"))
 
 
+@block(("dir",), "tgz")
 def archiving(c: Ctx, a: Art) -> Step:
     dst = f"{c.stem()}.tar.gz"
     members = [f"{a.path}/{p}" for p in sorted(a.data)]
@@ -77,6 +84,7 @@ def archiving(c: Ctx, a: Art) -> Step:
                 Art("tgz", dst, {"root": a.path, "files": dict(a.data)}), {dst: check})
 
 
+@block(("dir",), "dir")
 def file_renaming(c: Ctx, a: Art) -> Step:
     e = _top_ext(c, a.data)
     new = "bak" if e != "bak" else "old"
@@ -87,6 +95,7 @@ def file_renaming(c: Ctx, a: Art) -> Step:
                      f"for f in {a.path}/*.{e}; do mv \"$f\" \"${{f%.{e}}}.{new}\"; done", files)
 
 
+@block(_FILE, None)
 def symlinks(c: Ctx, a: Art) -> Step:
     link = c.name(a.kind) if a.kind in TEXT_FILES else c.stem()
     check = f"[ -L {link} ] && [ \"$(readlink {link})\" = {a.path} ] || fail '{link} is not a symlink to {a.path}'"
@@ -94,12 +103,14 @@ def symlinks(c: Ctx, a: Art) -> Step:
                 moved(a, path=link, plain=False), {link: check})
 
 
+@block(("dir",), "dir")
 def file_cleanup(c: Ctx, a: Art) -> Step:
     files = {p: t for p, t in a.data.items() if t and not p.endswith(".tmp")}
     return _in_place(a, f"delete the empty files and the *.tmp files anywhere under {a.path}",
                      f"find {a.path} -type f \\( -empty -o -name '*.tmp' \\) -delete", files)
 
 
+@block(("dir",), "words")
 def file_concatenation(c: Ctx, a: Art) -> Step:
     e = _top_ext(c, a.data, min_n=2)
     parts = [p for p in _top(a.data) if _ext(p) == e]
@@ -108,10 +119,12 @@ def file_concatenation(c: Ctx, a: Art) -> Step:
                     "cat {{src}}/*.{{e}} > {{dst}}", lines, e=e)
 
 
+@block(("rows", "nums", "log", "words", "matrix"), None)
 def line_reversal(c: Ctx, a: Art) -> Step:
     return out_step(c, a, a.kind, "write the lines of {{src}} in reverse order to {{dst}}", "tac {{src}} > {{dst}}", a.data[::-1])
 
 
+@block(("rows", "nums", "log", "words", "text"), None)
 def file_inspection(c: Ctx, a: Art) -> Step:
     if len(a.data) < 3:
         raise NotApplicable("too few lines")
@@ -120,6 +133,7 @@ def file_inspection(c: Ctx, a: Art) -> Step:
                     a.data[-n:], n=n)
 
 
+@block(("rows", "nums", "log", "words"), "dir")
 def file_splitting(c: Ctx, a: Art) -> Step:
     if len(a.data) < 4:
         raise NotApplicable("too few lines")
@@ -131,6 +145,7 @@ def file_splitting(c: Ctx, a: Art) -> Step:
                 [f"mkdir -p {dst} && split -l {n} {a.path} {dst}/part_"], Art("dir", dst, files), tree(dst, files))
 
 
+@block(("dir",), "dir")
 def file_copying(c: Ctx, a: Art) -> Step:
     if "/" in a.path:
         raise NotApplicable("nested source")
@@ -142,12 +157,14 @@ def file_copying(c: Ctx, a: Art) -> Step:
                 Art("dir", dst, files), tree(dst, files))
 
 
+@block(("dir",), "words")
 def disk_usage(c: Ctx, a: Art) -> Step:
     rows = sorted(((len(t.encode()), f"{a.path}/{p}") for p, t in a.data.items()), key=lambda r: (-r[0], r[1]))
     return out_step(c, a, "words", "list 'size path' for every file under {{src}}, largest first (ties by path), in {{dst}}",
                     "find {{src}} -type f -printf '%s %p\\n' | sort -k1,1nr -k2,2 > {{dst}}", [f"{s} {p}" for s, p in rows])
 
 
+@block(("dir",), "words")
 def directory_comparison(c: Ctx, a: Art) -> Step:
     paths = sorted(p for p in a.data if a.data[p])
     if len(paths) < 3:
@@ -167,6 +184,7 @@ def directory_comparison(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("dir",), "dir")
 def file_organization(c: Ctx, a: Art) -> Step:
     top = _top(a.data)
     if not any("." in p for p in top):
@@ -178,6 +196,7 @@ def file_organization(c: Ctx, a: Art) -> Step:
                      f"(cd {a.path} && for f in *.*; do mkdir -p \"${{f##*.}}\" && mv \"$f\" \"${{f##*.}}/\"; done)", files)
 
 
+@block(_FILE, None)
 def hard_links(c: Ctx, a: Art) -> Step:
     if not a.plain:
         raise NotApplicable("a link or a file with a changed mode")
@@ -187,6 +206,7 @@ def hard_links(c: Ctx, a: Art) -> Step:
                 {link: check})
 
 
+@block(("tgz",), "dir")
 def encoding_decoding(c: Ctx, a: Art) -> Step:
     dst = c.stem()
     root = a.data["root"]
@@ -195,23 +215,8 @@ def encoding_decoding(c: Ctx, a: Art) -> Step:
                 Art("dir", f"{dst}/{root}", files), tree(f"{dst}/{root}", files))
 
 
-_FILE = ("rows", "text", "nums", "log", "reqs", "words", "csv", "json", "num")
 BLOCKS = [
-    Block("file_moving", ("dir",), "dir", file_moving),
-    Block("globbing", ("dir",), "dir", globbing),
-    Block("recursive_search", ("dir",), "rows", recursive_search),
-    Block("archiving", ("dir",), "tgz", archiving),
-    Block("file_renaming", ("dir",), "dir", file_renaming),
-    Block("symlinks", _FILE, None, symlinks),
-    Block("file_cleanup", ("dir",), "dir", file_cleanup),
-    Block("file_concatenation", ("dir",), "words", file_concatenation),
-    Block("line_reversal", ("rows", "nums", "log", "words", "matrix"), None, line_reversal),
-    Block("file_inspection", ("rows", "nums", "log", "words", "text"), None, file_inspection),
-    Block("file_splitting", ("rows", "nums", "log", "words"), "dir", file_splitting),
-    Block("file_copying", ("dir",), "dir", file_copying),
-    Block("disk_usage", ("dir",), "words", disk_usage),
-    Block("directory_comparison", ("dir",), "words", directory_comparison),
-    Block("file_organization", ("dir",), "dir", file_organization),
-    Block("hard_links", _FILE, None, hard_links),
-    Block("encoding_decoding", ("tgz",), "dir", encoding_decoding),
+    file_moving, globbing, recursive_search, archiving, file_renaming, symlinks, file_cleanup, file_concatenation,
+    line_reversal, file_inspection, file_splitting, file_copying, disk_usage, directory_comparison,
+    file_organization, hard_links, encoding_decoding,
 ]

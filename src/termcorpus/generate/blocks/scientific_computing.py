@@ -4,34 +4,42 @@ from __future__ import annotations
 
 import math
 
-from termcorpus.generate.blocks.base import Art, Block, Ctx, NotApplicable, Step, out_step
+from termcorpus.generate.blocks.base import Art, Ctx, NotApplicable, Step, block, out_step
 
 
 def _nums(a: Art) -> list[int]:
     return [int(x) for x in a.data]
 
 
-def _one(a: Art) -> int:
-    return int(a.data[0])
+def _one(a: Art, lo: float = -math.inf, hi: float = math.inf, why: str = "") -> int:
+    """The number of a ``num`` artifact; NotApplicable(``why``) when it lies outside [lo, hi]."""
+    n = int(a.data[0])
+    if not lo <= n <= hi:
+        raise NotApplicable(why)
+    return n
 
 
+@block(("nums",), "nums")
 def numeric_computation(c: Ctx, a: Art) -> Step:
     k, b = c.rng.randint(2, 5), c.rng.randint(1, 9)
     return out_step(c, a, "nums", "write {{k}}*x+{{b}} for every number x of {{src}} to {{dst}}",
                     "awk '{print {{k}}*$1+{{b}}}' {{src}} > {{dst}}", [str(k * x + b) for x in _nums(a)], k=k, b=b)
 
 
+@block(("matrix",), "nums")
 def matrix_operations(c: Ctx, a: Art) -> Step:
     rows = [[int(v) for v in x.split()] for x in a.data]
     return out_step(c, a, "nums", "write the sum of each row of the matrix {{src}} to {{dst}}",
                     "awk '{s=0; for (i=1; i<=NF; i++) s+=$i; print s}' {{src}} > {{dst}}", [str(sum(r)) for r in rows])
 
 
+@block(("nums",), "words")
 def unit_conversion(c: Ctx, a: Art) -> Step:
     return out_step(c, a, "words", "{{src}} holds Celsius values; write them in Fahrenheit (1 decimal) to {{dst}}",
                     "awk '{printf \"%.1f\\n\", $1*9/5+32}' {{src}} > {{dst}}", [f"{x * 9 / 5 + 32:.1f}" for x in _nums(a)])
 
 
+@block(("nums",), "words")
 def numerical_integration(c: Ctx, a: Art) -> Step:
     xs = _nums(a)
     if len(xs) < 2:
@@ -56,14 +64,14 @@ def _factors(n: int) -> list[int]:
     return out
 
 
+@block(("num",), "words")
 def number_theory(c: Ctx, a: Art) -> Step:
-    n = _one(a)
-    if n < 2:
-        raise NotApplicable("no factors")
+    n = _one(a, lo=2, why="no factors")
     return out_step(c, a, "words", "write the prime factorization of the number in {{src}} (factor) to {{dst}}",
                     "factor $(cat {{src}}) > {{dst}}", [f"{n}: " + " ".join(map(str, _factors(n)))])
 
 
+@block(("matrix",), "matrix")
 def linear_algebra(c: Ctx, a: Art) -> Step:
     rows = [x.split() for x in a.data]
     if len({len(r) for r in rows}) != 1:
@@ -73,14 +81,14 @@ def linear_algebra(c: Ctx, a: Art) -> Step:
                     [" ".join(col) for col in zip(*rows)])
 
 
+@block(("num",), "num")
 def equation_solving(c: Ctx, a: Art) -> Step:
-    n = _one(a)
-    if n < 1:
-        raise NotApplicable("no root")
+    n = _one(a, lo=1, why="no root")
     return out_step(c, a, "num", "for N in {{src}}, write the largest integer x with x*x <= N to {{dst}}",
                     "python3 -c \"import math; print(math.isqrt(int(open('{{src}}').read())))\" > {{dst}}", [str(math.isqrt(n))])
 
 
+@block(("nums",), "num")
 def numerical_methods(c: Ctx, a: Art) -> Step:
     xs = _nums(a)[:8]
     x = c.rng.randint(2, 3)
@@ -92,6 +100,7 @@ def numerical_methods(c: Ctx, a: Art) -> Step:
                     "head -n {{m}} {{src}} | awk '{v=v*{{x}}+$1} END{print v}' > {{dst}}", [str(v)], m=len(xs), x=x)
 
 
+@block(("num",), "words")
 def base_conversion(c: Ctx, a: Art) -> Step:
     n = _one(a)
     if c.rng.random() < 0.5:
@@ -101,23 +110,14 @@ def base_conversion(c: Ctx, a: Art) -> Step:
                     "echo \"obase=2; $(cat {{src}})\" | bc > {{dst}}", [f"{n:b}"])
 
 
+@block(("num",), "num")
 def series_computation(c: Ctx, a: Art) -> Step:
-    n = _one(a)
-    if not 1 <= n <= 5000:
-        raise NotApplicable("sum too short or too long")
+    n = _one(a, lo=1, hi=5000, why="sum too short or too long")
     return out_step(c, a, "num", "for N in {{src}}, write 1+2+...+N to {{dst}}",
                     "seq $(cat {{src}}) | paste -sd+ | bc > {{dst}}", [str(n * (n + 1) // 2)])
 
 
 BLOCKS = [
-    Block("numeric_computation", ("nums",), "nums", numeric_computation),
-    Block("matrix_operations", ("matrix",), "nums", matrix_operations),
-    Block("unit_conversion", ("nums",), "words", unit_conversion),
-    Block("numerical_integration", ("nums",), "words", numerical_integration),
-    Block("number_theory", ("num",), "words", number_theory),
-    Block("linear_algebra", ("matrix",), "matrix", linear_algebra),
-    Block("equation_solving", ("num",), "num", equation_solving),
-    Block("numerical_methods", ("nums",), "num", numerical_methods),
-    Block("base_conversion", ("num",), "words", base_conversion),
-    Block("series_computation", ("num",), "num", series_computation),
+    numeric_computation, matrix_operations, unit_conversion, numerical_integration, number_theory, linear_algebra,
+    equation_solving, numerical_methods, base_conversion, series_computation,
 ]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, NotApplicable, Step, lines_art, moved, out_step, same, sha256, text_of,
+    Art, Ctx, NotApplicable, Step, block, lines_art, moved, out_step, same, sha256, text_of,
 )
 from termcorpus.generate.pools import NOUNS
 
 
+_ANY = ("rows", "text", "nums", "log", "reqs", "words", "csv", "json", "num", "dir")
+
+
+@block(_ANY, None)
 def file_permissions(c: Ctx, a: Art) -> Step:
     if not a.plain:
         raise NotApplicable("a link (chmod would change its target) or already restricted")
@@ -26,6 +30,7 @@ def file_permissions(c: Ctx, a: Art) -> Step:
                 moved(a, plain=False), {f"{a.path}#mode": check})
 
 
+@block(("dir",), "words")
 def secret_scanning(c: Ctx, a: Art) -> Step:
     hits = sorted(f"{a.path}/{p}" for p, t in a.data.items() if "API_KEY=" in t)
     if not hits:
@@ -34,6 +39,7 @@ def secret_scanning(c: Ctx, a: Art) -> Step:
                     "grep -rl 'API_KEY=' {{src}} | sort > {{dst}}", hits)
 
 
+@block(("log",), "words")
 def log_forensics(c: Ctx, a: Art) -> Step:
     ips = sorted({x.rsplit("ip=", 1)[1] for x in a.data if "login failed" in x and "ip=" in x})
     if not ips:
@@ -42,6 +48,7 @@ def log_forensics(c: Ctx, a: Art) -> Step:
                     "grep 'login failed' {{src}} | sed 's/.*ip=//' | sort -u > {{dst}}", ips)
 
 
+@block(("dir",), "words")
 def integrity_checking(c: Ctx, a: Art) -> Step:
     paths = sorted(a.data)
     if len(paths) < 2:
@@ -59,6 +66,7 @@ def integrity_checking(c: Ctx, a: Art) -> Step:
 _EMAIL = re.compile(r"[a-z0-9]+@[a-z0-9]+\.org")
 
 
+@block(("log",), "log")
 def data_redaction(c: Ctx, a: Art) -> Step:
     if not any(_EMAIL.search(x) for x in a.data):
         raise NotApplicable("no e-mail addresses")
@@ -66,6 +74,7 @@ def data_redaction(c: Ctx, a: Art) -> Step:
                     "sed -E 's/[a-z0-9]+@[a-z0-9]+\\.org/[email]/g' {{src}} > {{dst}}", [_EMAIL.sub("[email]", x) for x in a.data])
 
 
+@block(("rows", "text", "nums", "log", "reqs", "words", "num", "matrix"), "words")
 def hashing(c: Ctx, a: Art) -> Step:
     from termcorpus.generate.blocks.base import file_text
 
@@ -75,6 +84,7 @@ def hashing(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block((), "words")
 def access_control_audit(c: Ctx, a: Art) -> Step:
     users = c.rng.sample(NOUNS, 6)
     entries, root_like = [], []
@@ -91,6 +101,7 @@ def access_control_audit(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block((), "words")
 def password_policy(c: Ctx, a: Art) -> Step:
     pws = []
     for _ in range(c.rng.randint(5, 8)):
@@ -106,6 +117,7 @@ def password_policy(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("log",), "log")
 def intrusion_detection(c: Ctx, a: Art) -> Step:
     hits = [x for x in a.data if "/../" in x]
     if not hits:
@@ -119,11 +131,13 @@ def _rot13(s: str) -> str:
                                      "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm"))
 
 
+@block(("rows", "words"), None)
 def token_handling(c: Ctx, a: Art) -> Step:
     return out_step(c, a, a.kind, "ROT13-encode {{src}} into {{dst}} (tr)", "tr 'A-Za-z' 'N-ZA-Mn-za-m' < {{src}} > {{dst}}",
                     [_rot13(x) for x in a.data])
 
 
+@block((), "nums")
 def network_exposure(c: Ctx, a: Art) -> Step:
     ports = c.rng.sample(range(20, 9000), c.rng.randint(4, 6))
     rows, public = [], []
@@ -142,6 +156,7 @@ def network_exposure(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("text",), "text")
 def system_hardening(c: Ctx, a: Art) -> Step:
     if not a.plain or "PermitRootLogin yes" not in a.data:
         raise NotApplicable("nothing to harden")
@@ -150,18 +165,7 @@ def system_hardening(c: Ctx, a: Art) -> Step:
                 lines_art(a.kind, a.path, new), same(a.path, new))
 
 
-_ANY = ("rows", "text", "nums", "log", "reqs", "words", "csv", "json", "num", "dir")
 BLOCKS = [
-    Block("file_permissions", _ANY, None, file_permissions),
-    Block("secret_scanning", ("dir",), "words", secret_scanning),
-    Block("log_forensics", ("log",), "words", log_forensics),
-    Block("integrity_checking", ("dir",), "words", integrity_checking),
-    Block("data_redaction", ("log",), "log", data_redaction),
-    Block("hashing", ("rows", "text", "nums", "log", "reqs", "words", "num", "matrix"), "words", hashing),
-    Block("access_control_audit", (), "words", access_control_audit),
-    Block("password_policy", (), "words", password_policy),
-    Block("intrusion_detection", ("log",), "log", intrusion_detection),
-    Block("token_handling", ("rows", "words"), None, token_handling),
-    Block("network_exposure", (), "nums", network_exposure),
-    Block("system_hardening", ("text",), "text", system_hardening),
+    file_permissions, secret_scanning, log_forensics, integrity_checking, data_redaction, hashing,
+    access_control_audit, password_policy, intrusion_detection, token_handling, network_exposure, system_hardening,
 ]

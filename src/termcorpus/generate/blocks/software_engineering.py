@@ -7,7 +7,7 @@ import json
 import re
 
 from termcorpus.generate.blocks.base import (
-    Art, Block, Ctx, Derive, NotApplicable, Step, fill, out_step, same, same_json, text_of, tree,
+    Art, Ctx, Derive, NotApplicable, Step, block, fill, out_step, same, same_json, text_of, tree,
 )
 
 _LINES = ("rows", "nums", "log", "words", "reqs")
@@ -20,6 +20,7 @@ def _ident(c: Ctx) -> str:
     return m
 
 
+@block(("nums",), "num")
 def code_generation(c: Ctx, a: Art) -> Step:
     xs = [int(x) for x in a.data]
     mod = _ident(c)
@@ -33,6 +34,7 @@ def code_generation(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("nums",), "num")
 def refactoring(c: Ctx, a: Art) -> Step:
     xs = [int(x) for x in a.data]
     lib, main = _ident(c), f"{_ident(c)}.py"
@@ -48,6 +50,7 @@ def refactoring(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("rows", "log", "words"), "num")
 def shell_scripting(c: Ctx, a: Art) -> Step:
     sh = f"{c.stem()}.sh"
     w = None
@@ -70,6 +73,7 @@ def shell_scripting(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("dir",), "words")
 def code_search(c: Ctx, a: Art) -> Step:
     hits = sorted(f"{a.path}/{p}:{i}:{line}" for p, t in a.data.items() for i, line in enumerate(t.splitlines(), 1)
                   if "TODO" in line)
@@ -79,6 +83,7 @@ def code_search(c: Ctx, a: Art) -> Step:
                     "grep -rn 'TODO' {{src}} | sort > {{dst}}", hits)
 
 
+@block(("text",), "text")
 def config_editing(c: Ctx, a: Art) -> Step:
     keys = [x.split()[0] for x in a.data if x and not x.startswith("#") and len(x.split()) == 2 and x.split()[1].isdigit()]
     if not keys:
@@ -90,6 +95,7 @@ def config_editing(c: Ctx, a: Art) -> Step:
                     [f"{k} {v}" if x.split()[:1] == [k] else x for x in a.data], k=k, v=v)
 
 
+@block(("manifest",), "manifest")
 def version_bumping(c: Ctx, a: Art) -> Step:
     ver = a.data.get("version")
     if not isinstance(ver, str) or not re.fullmatch(r"\d+\.\d+\.\d+", ver):
@@ -107,11 +113,13 @@ def version_bumping(c: Ctx, a: Art) -> Step:
                 f"here with message '{msg}'", [cmd], Art("manifest", dst, data), {**same_json(dst, data), ".git": check})
 
 
+@block(_LINES, "words")
 def line_numbering(c: Ctx, a: Art) -> Step:
     return out_step(c, a, "words", "prefix each line of {{src}} with its number and ': ' into {{dst}}",
                     "awk '{print NR \": \" $0}' {{src}} > {{dst}}", [f"{i}: {x}" for i, x in enumerate(a.data, 1)])
 
 
+@block(("json", "manifest"), None)
 def code_formatting(c: Ctx, a: Art) -> Step:
     obj = a.data["records"] if a.kind == "json" else a.data
     text = json.dumps(obj, indent=2, sort_keys=True)
@@ -122,6 +130,7 @@ def code_formatting(c: Ctx, a: Art) -> Step:
                 out, same(dst, text.splitlines()))
 
 
+@block(("dir",), "words")
 def code_metrics(c: Ctx, a: Art) -> Step:
     names = sorted(m.group(1) for p, t in a.data.items() if p.endswith(".py")
                    for m in re.finditer(r"^def ([a-z_0-9]*)", t, re.M))
@@ -131,6 +140,7 @@ def code_metrics(c: Ctx, a: Art) -> Step:
                     "grep -rho --include='*.py' '^def [a-z_0-9]*' {{src}} | cut -c5- | sort > {{dst}}", names)
 
 
+@block(_LINES, "words")
 def templating(c: Ctx, a: Art) -> Step:
     tpl = f"{c.stem()}.tpl"
     who = c.stem()
@@ -142,6 +152,7 @@ def templating(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(_LINES, "num")
 def job_scheduling(c: Ctx, a: Art) -> Step:
     """A background worker that writes its pid, and on SIGTERM writes its report and exits."""
     sh = f"{c.stem()}.sh"
@@ -159,6 +170,7 @@ def job_scheduling(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("nums",), "none")
 def unit_testing(c: Ctx, a: Art) -> Step:
     # Only unittest's verdict line is shown: its "Ran 1 test in 0.002s" line varies run to run,
     # and a trajectory must be the same bytes every run.
@@ -177,6 +189,7 @@ def unit_testing(c: Ctx, a: Art) -> Step:
     return step
 
 
+@block(("dir",), "words")
 def static_checking(c: Ctx, a: Art) -> Step:
     bad = sorted(f"{a.path}/{p}" for p, t in a.data.items() if p.endswith(".py") and _broken(t))
     if not bad:
@@ -194,6 +207,7 @@ def _broken(text: str) -> bool:
         return True
 
 
+@block(("dir",), "dir")
 def code_documentation(c: Ctx, a: Art) -> Step:
     head = "# SPDX-License-Identifier: MIT"
     files = {p: (f"{head}\n{t}" if p.endswith(".py") and t else t) for p, t in a.data.items()}
@@ -204,18 +218,6 @@ def code_documentation(c: Ctx, a: Art) -> Step:
 
 
 BLOCKS = [
-    Block("code_generation", ("nums",), "num", code_generation),
-    Block("refactoring", ("nums",), "num", refactoring),
-    Block("shell_scripting", ("rows", "log", "words"), "num", shell_scripting),
-    Block("code_search", ("dir",), "words", code_search),
-    Block("config_editing", ("text",), "text", config_editing),
-    Block("version_bumping", ("manifest",), "manifest", version_bumping),
-    Block("line_numbering", _LINES, "words", line_numbering),
-    Block("code_formatting", ("json", "manifest"), None, code_formatting),
-    Block("code_metrics", ("dir",), "words", code_metrics),
-    Block("templating", _LINES, "words", templating),
-    Block("job_scheduling", _LINES, "num", job_scheduling),
-    Block("unit_testing", ("nums",), "none", unit_testing),
-    Block("static_checking", ("dir",), "words", static_checking),
-    Block("code_documentation", ("dir",), "dir", code_documentation),
+    code_generation, refactoring, shell_scripting, code_search, config_editing, version_bumping, line_numbering,
+    code_formatting, code_metrics, templating, job_scheduling, unit_testing, static_checking, code_documentation,
 ]
