@@ -174,7 +174,7 @@ class BalanceParams(_Section):
 class TrainParams(_Section):
     model: str = Field("tiny", description="Base model: 'tiny' (from scratch), 'smollm2-135m' (pretrained, offline), a local checkpoint path or a hub id (e.g. Qwen/Qwen3-8B).")
     seed: int = Field(0, description="Random seed of initialisation and batch order.")
-    vocab_size: int = Field(512, description="Tokenizer vocabulary size (trained on the corpus).", ge=300, le=200000)
+    vocab_size: int = Field(1024, description="Tokenizer vocabulary size (trained on the corpus).", ge=300, le=200000)
     hidden_size: int = Field(128, description="Hidden size of the tiny preset.", ge=16)
     num_layers: int = Field(4, description="Transformer layers of the tiny preset.", ge=1)
     num_heads: int = Field(4, description="Attention heads of the tiny preset.", ge=1)
