@@ -2,13 +2,16 @@
 
     python -m bench.bench_gate [--tasks 300] [--workers 2] [--repeat 1] [--write]
 
-On ``--tasks`` training tasks of the default generation (``generate_tasks(seed=1234)``, a seeded
-sample across all families), bwrap sandbox, ``--workers`` processes each:
+The tasks are the default pipeline's: ``generate_tasks`` with params.yaml's ``generate`` section
+(seed-based variants, skill compositions and the held-out sets, as the generate stage makes them).
+``--tasks`` training tasks are drawn at random (seed 0), and held-out tasks in the stage's own
+proportion (held-out / training), bwrap sandbox, ``--workers`` processes each:
 
-* execute: ``execute_tasks`` with the oracle teacher (agent sandbox, commands, verifier in place),
-  the stage's own work;
-* gate: ``run_gate`` as the execute stage runs it: the oracle verdicts reused from those
-  trajectories, then the null and shortcut probes in one sandbox session per task.
+* execute: ``execute_tasks`` with the oracle teacher on the training tasks (agent sandbox,
+  commands, verifier in place), the stage's own work;
+* gate: ``run_gate`` as the execute stage runs it: on the training tasks the oracle verdicts are
+  reused from those trajectories, then the null and shortcut probes run in one sandbox session
+  per task; on the held-out tasks the oracle runs first (execute does not run them).
 
 Goal (issue 16): gate wall time <= execute wall time (ratio <= 1.0). Runs alternate
 (execute, gate, execute, gate, ...) so that a change in machine load hits both. ``--write``
@@ -34,14 +37,25 @@ GOAL_RATIO = 1.0
 
 
 def _tasks(n: int):  # type: ignore[no-untyped-def]
-    from termcorpus.generate.pipeline import generate_tasks
+    """``n`` training tasks and the stage's share of held-out tasks, from params.yaml's generation."""
     from termcorpus.generate.catalog import build_catalog
+    from termcorpus.generate.pipeline import generate_tasks
+    from termcorpus.params import load_section
 
+    p = load_section("generate", REPO / "params.yaml")
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
-    pool = generate_tasks(catalog.seeds, catalog.taxonomy, seed=1234, n_variants=2, n_heldout_variants=0,
-                          custom_skills=True).tasks
-    random.Random(0).shuffle(pool)
-    return pool[:n]
+    result = generate_tasks(
+        catalog.seeds, catalog.taxonomy, seed=p.seed, n_variants=p.n_variants,
+        n_heldout_variants=p.n_heldout_variants, skill_tasks=p.skill_tasks, min_skills=p.min_skills,
+        max_skills=p.max_skills, domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks,
+        custom_skills=p.custom_skills, heldout_compositions=p.heldout_compositions,
+        heldout_novel_pairs=p.heldout_novel_pairs, reserved_pair_pct=p.reserved_pair_pct,
+        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
+        novel_names=p.novel_names)
+    rng = random.Random(0)
+    train, held = list(result.tasks), list(result.heldout)
+    n_held = round(n * len(held) / max(len(train), 1))
+    return rng.sample(train, min(n, len(train))), rng.sample(held, min(n_held, len(held)))
 
 
 def _params(workers: int) -> SimpleNamespace:
@@ -50,7 +64,7 @@ def _params(workers: int) -> SimpleNamespace:
     return SimpleNamespace(**{**vars(ExecuteParams()), "workers": workers, "teacher": "oracle", "sandbox": "bwrap"})
 
 
-def run_once(tasks, workers: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def run_once(tasks, heldout, workers: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from termcorpus.execute.gate import run_gate
     from termcorpus.execute.pool import execute_tasks
     from termcorpus.records import Trajectory
@@ -64,14 +78,16 @@ def run_once(tasks, workers: int) -> dict[str, float]:  # type: ignore[no-untype
         exec_sec = time.perf_counter() - t0
         passed = {t.task_id: t.passed for t in
                   (Trajectory.model_validate_json(line) for line in out.read_text().splitlines())}
+    sandbox = SandboxConfig.from_params(params)
     t0 = time.perf_counter()
-    report = run_gate(tasks, SandboxConfig.from_params(params), workers, oracle_passed=passed, desc="bench gate")
+    train = run_gate(tasks, sandbox, workers, oracle_passed=passed, desc="bench gate")
+    held = run_gate(heldout, sandbox, workers, desc="bench gate held-out")
     gate_sec = time.perf_counter() - t0
-    return {"exec_sec": exec_sec, "gate_sec": gate_sec, "kept": len(report.kept),
-            "dropped": dict(report.drops_by_reason)}
+    return {"exec_sec": exec_sec, "gate_sec": gate_sec, "kept": len(train.kept) + len(held.kept),
+            "dropped": dict(train.drops_by_reason + held.drops_by_reason)}
 
 
-def _section(command: str, machine: str, n: int, workers: int, runs: list[dict]) -> str:
+def _section(command: str, machine: str, n: int, n_held: int, workers: int, runs: list[dict]) -> str:
     today = datetime.date.today().isoformat()
     rows = "\n".join(
         f"| {i + 1} | {n / r['exec_sec']:.1f} | {n / r['gate_sec']:.1f} | {r['gate_sec'] / r['exec_sec']:.2f} |"
@@ -81,11 +97,13 @@ def _section(command: str, machine: str, n: int, workers: int, runs: list[dict])
 
 Command: `{command}` (date {today}; machine: {machine}).
 
-{n} training tasks of the default generation, bwrap, {workers} workers each. Execute: the oracle
-teacher's episodes (`execute_tasks`). Gate: `run_gate` as the execute stage runs it (oracle
-verdicts reused from those trajectories; null, empty_files, make_dirs, copy_values and
+{n} training tasks and {n_held} held-out tasks of the default generation (params.yaml: seed-based
+variants, skill compositions and the held-out sets in the stage's proportions), bwrap, {workers}
+workers each. Execute: the oracle teacher's episodes on the training tasks (`execute_tasks`).
+Gate: `run_gate` as the execute stage runs it (oracle verdicts reused from those trajectories,
+the oracle run first on the held-out tasks; null, empty_files, make_dirs, copy_values and
 exit_early in one sandbox session per task, a probe that leaves /app as an earlier one did
-reuses its verdict).
+reuses its verdict). Throughputs are per training task, as the ratio is of wall times.
 
 | run | execute tasks/s | gate tasks/s | ratio gate / execute wall time |
 |---:|---:|---:|---:|
@@ -97,24 +115,25 @@ Goal: ratio <= {GOAL_RATIO:.1f}. Gate verdicts: {last['kept']} kept, dropped {la
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", type=int, default=300, help="Training tasks to execute and gate.")
+    ap.add_argument("--tasks", type=int, default=300, help="Training tasks to execute and gate (plus their share of held-out ones).")
     ap.add_argument("--workers", type=int, default=2, help="Worker processes of each.")
     ap.add_argument("--repeat", type=int, default=1, help="Execute + gate runs, alternating.")
     ap.add_argument("--write", action="store_true", help="Write the results into bench/RESULTS.md.")
     args = ap.parse_args()
     machine = describe_machine()
     print(f"machine: {machine}")
-    tasks = _tasks(args.tasks)
+    tasks, heldout = _tasks(args.tasks)
+    print(f"tasks: {len(tasks)} training, {len(heldout)} held-out")
     runs = []
     for i in range(args.repeat):
-        r = run_once(tasks, args.workers)
+        r = run_once(tasks, heldout, args.workers)
         runs.append(r)
         print(f"run {i + 1}: execute {len(tasks) / r['exec_sec']:.1f} tasks/s ({r['exec_sec']:.1f} s), gate "
               f"{len(tasks) / r['gate_sec']:.1f} tasks/s ({r['gate_sec']:.1f} s), ratio gate/execute "
               f"{r['gate_sec'] / r['exec_sec']:.2f}; kept {r['kept']}, dropped {r['dropped']}", flush=True)
     if args.write:
         cmd = "python -m bench.bench_gate " + " ".join(sys.argv[1:])
-        write_section("gate", _section(cmd.strip(), machine, len(tasks), args.workers, runs))
+        write_section("gate", _section(cmd.strip(), machine, len(tasks), len(heldout), args.workers, runs))
         print(f"wrote {RESULTS.relative_to(REPO)}")
 
 
