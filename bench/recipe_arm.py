@@ -10,9 +10,10 @@ evaluation set (the evaluate stage's sampler, seed and gate), and writes
 ``bench/arms/NAME/result.json`` (final / validation loss, steps, train seconds, success, trace
 match and valid JSON per set). The retrieval and base agents are not run: they do not depend on
 the recipe (``metrics/eval/<agent>.json`` has them). The tables in docs/EXPERIMENTS.md come from this
-script. ``--subsets`` trains on the corpus's train split restricted to those subsets (the
-paper's seed-only / skill-only / mixed arms; the validation split stays whole), at the same steps
-and batch: the same token budget, more passes over fewer episodes.
+script. ``--subsets a,b`` is ``subsets=[a,b]`` (``train.subsets``: the train split restricted to
+those subsets, the paper's seed-only / skill-only / mixed arms; the validation split stays whole),
+at the same steps and batch: the same token budget, more passes over fewer episodes. The same
+arms run as DVC experiments with ``dvc exp run -S 'train.subsets=[seed_based]'``.
 
 What an arm does not show: one seed, ``--tasks`` per set (0 of 30 bounds the rate below ~10% at
 95% confidence), and the wall time of a machine that may be busy; it is not a ``dvc exp`` run.
@@ -39,20 +40,6 @@ def _override(spec: str) -> tuple[str, object]:
     return key.strip(), yaml.safe_load(value)
 
 
-def _subset_corpus(corpus: Path, subsets: set[str], out: Path) -> Path:
-    """A copy of ``corpus`` whose train split keeps only rows of ``subsets`` (validation whole)."""
-    import datasets
-
-    dd = datasets.load_from_disk(str(corpus))
-    known = set(dd["train"]["subset"])
-    if not subsets <= known:
-        raise SystemExit(f"recipe_arm: --subsets {sorted(subsets - known)}: the corpus has {sorted(known)}")
-    dd["train"] = dd["train"].filter(lambda row: row["subset"] in subsets)
-    dd.save_to_disk(str(out))
-    print(f"recipe_arm: {len(dd['train'])} train episodes from {sorted(subsets)}", file=sys.stderr)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name", help="Arm name (directory under bench/arms/).")
@@ -77,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     raw = yaml.safe_load(args.params.read_text(encoding="utf-8"))
     changes = dict(_override(s) for s in args.overrides)
+    if args.subsets:
+        changes["subsets"] = args.subsets.split(",")  # sugar for subsets=[...] (train.subsets)
     unknown = sorted(set(changes) - set(raw["train"]))
     if unknown:
         raise SystemExit(f"recipe_arm: {args.params}: train has no key {unknown[0]!r}")
@@ -89,11 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     eparams = load_section("evaluate", fh.name)
     execute = load_section("execute", fh.name)
 
-    corpus = args.corpus
-    if args.subsets:
-        corpus = _subset_corpus(args.corpus, set(args.subsets.split(",")), out / "corpus")
     start = time.perf_counter()
-    result = train(corpus_dir=corpus, out_dir=out / "model", params=tparams)
+    result = train(corpus_dir=args.corpus, out_dir=out / "model", params=tparams)
     train_sec = time.perf_counter() - start
     finetuned, _base = build_agents(out / "model", eparams)
     sets, _info = select_eval_sets(tasks_dir=args.data, corpus_dir=args.corpus, max_tasks=args.tasks,

@@ -194,6 +194,9 @@ class TrainParams(_Section):
     fresh_names: float = Field(0.0, description="Share of training draws whose name-like slot values are replaced by fresh names "
                            "(the same episode, renamed everywhere): teaches copying names instead of memorising them.",
                            ge=0.0, le=1.0)
+    subsets: list[str] = Field(default_factory=list, description="Corpus subsets the train split keeps (seed_based, skill_based, "
+                               "dataset_adapters; empty: all). Same steps and batch whatever the subsets, so the paper's "
+                               "seed-only / skill-only / mixed arms train on the same token budget; validation stays whole.")
     name_codec: bool = Field(True, description="Tiny model only: the chats' names (words that are mostly slot values in training, "
                              "and every word training never saw) become placeholders <n0>, <n1>... by first appearance; "
                              "the agent maps them back (train/names.py).")
@@ -212,7 +215,7 @@ class EvaluateParams(_Section):
                                  "(0: never); counted as parse_ended.", ge=0, le=100)
     max_new_tokens: int = Field(320, description="Tokens generated per turn.", ge=8)
     temperature: float = Field(0.0, description="Sampling temperature (0: greedy).", ge=0.0, le=5.0)
-    batch_size: int = Field(32, description="Episodes stepped together in one generate call.", ge=1)
+    batch_size: int = Field(16, description="Episodes stepped together in one generate call (16 ran the default evaluation 12% faster than 32 and 3x faster than 96 on 2 CPU cores: long padded rows cost more than the calls saved).", ge=1)
     seed: int = Field(0, description="Random seed for task sampling and decoding.")
     threads: int = Field(0, description="Torch CPU threads for generation (0: torch's default, one per core). Generation "
                          "and the sandbox alternate, so generation may use every core: 2 threads ran evaluation "

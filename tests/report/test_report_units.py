@@ -163,8 +163,7 @@ def test_ablate_dry_run_prints_the_dvc_commands(tmp_path):
     assert res.exit_code == 0, res.output
     assert res.output.splitlines() == [
         "would run: dvc exp run --queue -n data-25 -S balance.fraction=0.25 -S train.max_steps=20",
-        "would run: dvc exp run --queue -n skill-only -S generate.seed_tasks=false -S generate.skill_tasks=4224 "
-        "-S train.max_steps=20",
+        "would run: dvc exp run --queue -n skill-only -S train.max_steps=20 -S 'train.subsets=[skill_based]'",
     ]
 
 

@@ -113,6 +113,20 @@ def test_bad_role_names_the_row(tmp_path):
         D.load_corpus(tmp_path / "c")
 
 
+def test_train_subsets_keep_those_rows_of_the_train_split_and_all_of_validation(synth, tmp_path, rows):
+    kinds = ["seed_based", "skill_based", "dataset_adapters"]
+    train = [{**r, "subset": kinds[i % 3]} for i, r in enumerate(rows[:9])]
+    val = [{**r, "subset": "skill_based"} for r in rows[9:11]]
+    path = synth.save_corpus(tmp_path / "c", train, val)
+    corpus = D.load_corpus(path, subsets=["seed_based", "dataset_adapters"])
+    assert [c.messages[0][1] for c in corpus["train"]] == [
+        r["messages"][0]["content"] for r in train if r["subset"] != "skill_based"]
+    assert len(corpus["validation"]) == 2  # validation stays whole: arms share their val loss
+    assert len(D.load_corpus(path)["train"]) == 9  # empty: every subset
+    with pytest.raises(DataError, match=r"train.subsets: no 'seed' rows \(the split has: dataset_adapters, seed_based, "):
+        D.load_corpus(path, subsets=["seed"])
+
+
 def test_corpus_loads_in_stored_order_with_slots(synth, tmp_path, rows):
     path = synth.save_corpus(tmp_path / "c", rows[:5], rows[5:7])
     corpus = D.load_corpus(path)

@@ -145,8 +145,12 @@ def encode_names(chats: Sequence[Chat], codec) -> list[Chat]:
     return out
 
 
-def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
-    """Read the curated Hugging Face DatasetDict (splits 'train' and 'validation') in stored order."""
+def load_corpus(corpus_dir: Path, subsets: Sequence[str] = ()) -> dict[str, list[Chat]]:
+    """Read the curated Hugging Face DatasetDict (splits 'train' and 'validation') in stored order.
+
+    ``subsets`` (``train.subsets``): the train split keeps only rows of these subsets (the
+    ``subset`` column: seed_based, skill_based, dataset_adapters); empty keeps all. Validation
+    stays whole, so arms on different subsets are scored on the same validation loss."""
     import datasets
 
     corpus_dir = Path(corpus_dir)
@@ -166,6 +170,8 @@ def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
             out[split] = []
             continue
         ds = dd[split]
+        if split == "train" and subsets:
+            ds = _keep_subsets(ds, subsets, f"{corpus_dir}[train]")
         if "messages" not in ds.column_names:
             raise DataError(f"split '{split}' has no 'messages' column", where=str(corpus_dir))
         cols = [c for c in ("messages", "slot_values") if c in ds.column_names]
@@ -173,6 +179,18 @@ def load_corpus(corpus_dir: Path) -> dict[str, list[Chat]]:
             _chat_from_row(row, f"{corpus_dir}[{split}][{i}]") for i, row in enumerate(ds.select_columns(cols))
         ]
     return out
+
+
+def _keep_subsets(ds, subsets: Sequence[str], where: str):  # type: ignore[no-untyped-def]
+    if "subset" not in ds.column_names:
+        raise DataError("train.subsets is set but the split has no 'subset' column", where=where)
+    rows = ds["subset"]
+    unknown = sorted(set(subsets) - set(rows))
+    if unknown:
+        raise DataError(f"train.subsets: no '{unknown[0]}' rows (the split has: {', '.join(sorted(set(rows)))})",
+                        where=where)
+    wanted = set(subsets)
+    return ds.select([i for i, s in enumerate(rows) if s in wanted])
 
 
 def encode_chat(tokenizer, messages: Sequence[object]) -> Example:

@@ -219,7 +219,7 @@ def train(
         mixed_precision="bf16" if params.bf16 else "no", cpu=torch.accelerator.current_accelerator() is None
     )
     set_seed(params.seed)
-    corpus = D.load_corpus(corpus_dir)
+    corpus = D.load_corpus(corpus_dir, subsets=params.subsets)
     if not corpus["train"]:
         raise DataError("the 'train' split is empty", where=str(corpus_dir))
 
