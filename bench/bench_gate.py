@@ -39,19 +39,12 @@ GOAL_RATIO = 1.0
 def _tasks(n: int):  # type: ignore[no-untyped-def]
     """``n`` training tasks and the stage's share of held-out tasks, from params.yaml's generation."""
     from termcorpus.generate.catalog import build_catalog
-    from termcorpus.generate.pipeline import generate_tasks
     from termcorpus.params import load_section
+    from termcorpus.stages.generate import generate_from_params
 
     p = load_section("generate", REPO / "params.yaml")
     catalog = build_catalog(seeds_dir=REPO / "data/seeds", skills_dir=REPO / "data/skills")
-    result = generate_tasks(
-        catalog.seeds, catalog.taxonomy, seed=p.seed, n_variants=p.n_variants,
-        n_heldout_variants=p.n_heldout_variants, skill_tasks=p.skill_tasks, min_skills=p.min_skills,
-        max_skills=p.max_skills, domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks,
-        custom_skills=p.custom_skills, heldout_compositions=p.heldout_compositions,
-        heldout_novel_pairs=p.heldout_novel_pairs, reserved_pair_pct=p.reserved_pair_pct,
-        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
-        novel_names=p.novel_names)
+    result = generate_from_params(catalog.seeds, catalog.taxonomy, p)
     rng = random.Random(0)
     train, held = list(result.tasks), list(result.heldout)
     n_held = round(n * len(held) / max(len(train), 1))

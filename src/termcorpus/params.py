@@ -211,7 +211,7 @@ class TrainParams(_Section):
 class EvaluateParams(_Section):
     max_tasks: int = Field(60, description="Held-out tasks per evaluation set (0: all).", ge=0)
     max_turns: int = Field(10, description="Turns per episode.", ge=1, le=100)
-    max_parse_errors: int = Field(2, description="An episode ends after this many unparseable replies in a row, for every agent "
+    max_parse_errors: int = Field(1, description="An episode ends after this many unparseable replies in a row, for every agent "
                                  "(0: never); counted as parse_ended.", ge=0, le=100)
     max_new_tokens: int = Field(320, description="Tokens generated per turn.", ge=8)
     temperature: float = Field(0.0, description="Sampling temperature (0: greedy).", ge=0.0, le=5.0)

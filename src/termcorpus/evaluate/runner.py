@@ -2,11 +2,11 @@
 
 On CPU, generating replies is nearly all of evaluation's cost, and a batch of 16 prompts costs
 little more than one (bigger batches lose again: the default evaluation on 2 cores took 68 s for
-the fine-tuned agent at 16, 77 s at 32 and 106 s at 96). So up to ``batch_size`` episodes (each with its own sandbox session) are
-open together; each step gathers the messages of the episodes still running, asks the agent for
-all replies in one ``act_batch`` call, and steps each episode with its reply. A finished episode
-is verified (``finish``), closed, and its slot is refilled from the queue at once (continuous
-batching: short episodes do not wait for long ones).
+the fine-tuned agent at 16, 77 s at 32 and 106 s at 96). So up to ``batch_size`` episodes (each
+with its own sandbox session) are open together; each step gathers the messages of the episodes
+still running, asks the agent for all replies in one ``act_batch`` call, and steps each episode
+with its reply. A finished episode is verified (``finish``), closed, and its slot is refilled from
+the queue at once (continuous batching: short episodes do not wait for long ones).
 
 An episode also ends when its next prompt leaves the model less than ``MIN_REPLY_TOKENS``
 positions (``agent.prompt_room``): it is verified as it stands and counted as

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from termcorpus.generate.pipeline import generate_tasks, select_seeds
 from termcorpus.params import GenerateParams
@@ -29,6 +29,20 @@ PATHS: dict[str, str] = {
     "metrics": "Metrics JSON to write.",
     "detail": "Per-skill detail JSON to write (reports/generate_detail.json).",
 }
+
+
+def generate_from_params(seeds: list, taxonomy: Any, p: GenerateParams,
+                         adapter_tasks: Sequence[Task] = ()) -> Any:
+    """``generate_tasks`` with every knob of the ``generate`` section (the stage and bench/bench_gate.py)."""
+    return generate_tasks(
+        seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
+        skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
+        domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
+        heldout_compositions=p.heldout_compositions, heldout_novel_pairs=p.heldout_novel_pairs,
+        reserved_pair_pct=p.reserved_pair_pct, adapter_tasks=adapter_tasks,
+        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
+        novel_names=p.novel_names,
+    )
 
 
 def synthesize(seeds: list, p: GenerateParams, existing: list[Task]) -> tuple[list[Task], dict[str, int]]:
@@ -50,16 +64,8 @@ def run(*, seeds: Path, taxonomy: Path, out: Path, metrics: Path, adapter_tasks:
     taxonomy_ = read_taxonomy(taxonomy)
     seeds_ = read_seeds(seeds, taxonomy_)
     start = time.perf_counter()
-    result = generate_tasks(
-        seeds_, taxonomy_, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
-        skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
-        domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
-        heldout_compositions=p.heldout_compositions, heldout_novel_pairs=p.heldout_novel_pairs,
-        reserved_pair_pct=p.reserved_pair_pct,
-        adapter_tasks=read_jsonl(adapter_tasks, Task) if adapter_tasks else (),
-        heldout_families=p.heldout_families, heldout_family_variants=p.heldout_family_variants,
-        novel_names=p.novel_names,
-    )
+    result = generate_from_params(
+        seeds_, taxonomy_, p, adapter_tasks=read_jsonl(adapter_tasks, Task) if adapter_tasks else ())
     elapsed = time.perf_counter() - start
     if p.llm_base_url and p.llm_tasks:
         llm_tasks, llm_drops = synthesize(seeds_, p, existing=result.tasks + result.heldout)
