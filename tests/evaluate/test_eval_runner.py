@@ -165,3 +165,10 @@ def test_parse_error_limit_zero_never_ends_an_episode(tasks):
     res = _run(ScriptAgent(["garbage"] * 20), tasks[:2], 2, [], max_turns=7, max_parse_errors=0)
     assert [r.trajectory.n_turns for r in res] == [7, 7]
     assert not any(r.parse_ended for r in res)
+
+
+def test_parse_error_limit_one_ends_on_the_first_unparseable_reply(tasks):
+    # the default (evaluate.max_parse_errors 1): an untrained model costs one generation per task, not max_turns
+    res = _run(ScriptAgent(["garbage"] * 20), tasks[:2], 2, [], max_turns=7, max_parse_errors=1)
+    assert [r.trajectory.n_turns for r in res] == [1, 1]
+    assert all(r.parse_ended for r in res)

@@ -90,8 +90,10 @@ def _need_sandbox():
 @pytest.mark.integration
 def test_evaluate_model_reports_both_agents_on_every_set(tiny_checkpoint, eval_inputs, tmp_path):
     _need_sandbox()
+    # max_parse_errors 0: the random model's unparseable replies run every episode to the turn cap (2);
+    # the default (1) would end each after its first reply, which test_eval_runner covers
     m = evaluate_model(**_kw(tiny_checkpoint, eval_inputs, max_tasks=3, max_turns=2, max_new_tokens=12,
-                             batch_size=4, seed=0, extra_tasks=[str(eval_inputs / "extra")]))
+                             batch_size=4, seed=0, max_parse_errors=0, extra_tasks=[str(eval_inputs / "extra")]))
     # the fixed sets, then one checked set per extra_tasks folder (evaluate.extra)
     assert list(m["sets"]) == list(EVAL_SETS) + ["extra_extra"]
     assert m["sets"]["extra_extra"]["n_tasks"] == 1 and m["sets"]["extra_extra"]["broken"] == 0
