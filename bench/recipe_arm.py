@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                            agent_name="finetuned", model_name=args.name, lineage=Lineage(task_digest=task.digest()))
 
         res = run_lockstep(finetuned, tasks, open_episode=open_episode, batch_size=eparams.batch_size,
-                           max_turns=eparams.max_turns, max_parse_errors=eparams.max_parse_errors)
+                           max_turns=eparams.max_turns, max_parse_errors=eparams.max_parse_errors,
+                           sandbox_workers=eparams.sandbox_workers)
         m = summarize(tasks, res)
         report["sets"][name] = {k: m[k] for k in ("n", "success_rate", "trace_match", "valid_json_rate")}
         print(f"{args.name}: {name} {m['success_rate']:.1%} of {m['n']}", file=sys.stderr)

@@ -113,7 +113,10 @@ class GenerateParams(_Section):
 class ExecuteParams(_Section):
     teacher: Literal["oracle", "openai"] = Field("oracle", description="Teacher agent that solves the tasks.")
     sandbox: Literal["bwrap", "docker", "local"] = Field("bwrap", description="Sandbox backend.")
-    workers: int = Field(2, description="Parallel worker processes.", ge=1, le=256)
+    workers: int = Field(4, description="Parallel worker processes (execute and the gate). Episodes wait on sandbox "
+                         "start-up and teardown more than on the CPU: on 2 cores, 400 tasks executed at 11.7 "
+                         "tasks/s with 2 workers, 19.8 with 4, 24.6 with 6; the gate, CPU-bound, at 13.7 / 14.6 / "
+                         "12.8 (bench/RESULTS.md, \"workers\").", ge=1, le=256)
     max_turns: int = Field(16, description="Turns before an episode is cut off.", ge=1, le=200)
     timeout_sec: float = Field(20.0, description="Per-command time limit in seconds.", ge=0.1, le=3600)
     memory_mb: int = Field(1024, description="Per-task memory limit in MiB.", ge=32, le=65536)
@@ -217,6 +220,9 @@ class EvaluateParams(_Section):
     temperature: float = Field(0.0, description="Sampling temperature (0: greedy).", ge=0.0, le=5.0)
     batch_size: int = Field(16, description="Episodes stepped together in one generate call (16 ran the default evaluation 12% faster than 32 and 3x faster than 96 on 2 CPU cores: long padded rows cost more than the calls saved).", ge=1)
     seed: int = Field(0, description="Random seed for task sampling and decoding.")
+    sandbox_workers: int = Field(4, description="Threads that open, step and verify the batch's episodes in their sandboxes "
+                                 "in parallel (they wait on sandboxed processes, not on this CPU; generation "
+                                 "never overlaps them). Results do not depend on it.", ge=1, le=64)
     threads: int = Field(0, description="Torch CPU threads for generation (0: torch's default, one per core). Generation "
                          "and the sandbox alternate, so generation may use every core: 2 threads ran evaluation "
                          "21% faster than 1 on 2 cores, with identical results.", ge=0)

@@ -7,6 +7,8 @@ Episode is exercised in test_eval_episode.py.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from termcorpus.evaluate.runner import run_lockstep
@@ -79,15 +81,16 @@ def tasks(task_factory):
     return out
 
 
-def _run(agent, tasks, batch_size, log, max_turns=10, opened=None, max_parse_errors=0):
+def _run(agent, tasks, batch_size, log, max_turns=10, opened=None, max_parse_errors=0, sandbox_workers=1,
+         episode_cls=None):
     def open_episode(task):
-        ep = ScriptedEpisode(task, max_turns, log)
+        ep = (episode_cls or ScriptedEpisode)(task, max_turns, log)
         if opened is not None:
             opened.append(ep)
         return ep
 
     return run_lockstep(agent, tasks, open_episode=open_episode, batch_size=batch_size, max_turns=max_turns,
-                        max_parse_errors=max_parse_errors)
+                        max_parse_errors=max_parse_errors, sandbox_workers=sandbox_workers)
 
 
 def test_results_come_back_in_task_order_with_each_episode_run_to_done(tasks):
@@ -172,3 +175,50 @@ def test_parse_error_limit_one_ends_on_the_first_unparseable_reply(tasks):
     res = _run(ScriptAgent(["garbage"] * 20), tasks[:2], 2, [], max_turns=7, max_parse_errors=1)
     assert [r.trajectory.n_turns for r in res] == [1, 1]
     assert all(r.parse_ended for r in res)
+
+
+def _barrier_episode(parties):
+    """Episodes whose every step waits until ``parties`` steps run at the same time (or fails)."""
+    barrier = threading.Barrier(parties, timeout=10)
+
+    class BarrierEpisode(ScriptedEpisode):
+        def step(self, raw):
+            barrier.wait()
+            super().step(raw)
+
+    return BarrierEpisode
+
+
+def test_sandbox_workers_step_the_batch_in_parallel_with_the_same_results(tasks):
+    # 4 episodes of one turn each, stepped together: each step only returns once all 4 are in
+    # step() at the same time, which 4 threads do and one thread at a time never could.
+    four = [t.model_copy(update={"instruction": "do task 0"}) for t in tasks[:4]]
+    threaded = _run(CountingAgent(), four, 4, [], sandbox_workers=4, episode_cls=_barrier_episode(4))
+    serial = _run(CountingAgent(), four, 4, [])
+    assert [r.trajectory.model_dump() for r in threaded] == [r.trajectory.model_dump() for r in serial]
+    # and the whole schedule is the same with threads as without (results, turns, batches)
+    a, b = CountingAgent(), CountingAgent()
+    res_a, res_b = _run(a, tasks, 3, [], sandbox_workers=3), _run(b, tasks, 3, [])
+    assert a.batches == b.batches
+    assert [r.trajectory.n_turns for r in res_a] == [r.trajectory.n_turns for r in res_b] == [1, 4, 2, 1, 3, 1, 2]
+
+
+class FailingEpisode(ScriptedEpisode):
+    """Task t1's second step raises (a sandbox that died mid-episode)."""
+
+    def step(self, raw):
+        if self.task.id == "t1" and self.turns:
+            raise OSError("sandbox went away")
+        super().step(raw)
+
+
+def test_an_episode_error_on_a_worker_thread_propagates_and_every_episode_is_closed(tasks):
+    opened, log = [], []
+    with pytest.raises(OSError, match="sandbox went away"):
+        _run(CountingAgent(), tasks, 3, log, opened=opened, sandbox_workers=3, episode_cls=FailingEpisode)
+    assert opened and all(ep.entered and ep.exited for ep in opened)  # ScriptedEpisode asserts "closed twice"
+
+
+def test_sandbox_workers_below_one_is_refused(tasks):
+    with pytest.raises(ValueError, match="sandbox_workers must be >= 1"):
+        _run(CountingAgent(), tasks, 3, [], sandbox_workers=0)

@@ -51,7 +51,10 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
                             metrics={"final_loss": 1.5}, loss_curve=[(1, 3.0), (2, 2.0)], tracking=store)
     assert info["model_version"] == "1"
     (model / "termcorpus.json").write_text(json.dumps({**info, "val_loss": 1.2}))
-    ev = log_evaluation(model_dir=model, metrics={"finetuned": {"heldout_variants": {"success_rate": 0.5}}}, tracking=store)
+    # 1,200 per-skill rates: more than one MLflow batch (1,000 metrics), all mirrored on the training run
+    by_skill = {f"s{i}": {"success_rate": i / 1200, "n": 1} for i in range(1200)}
+    ev = log_evaluation(model_dir=model, tracking=store, metrics={
+        "finetuned": {"heldout_variants": {"success_rate": 0.5, "by_skill": by_skill}}})
     assert ev["champion"] == "1"
 
     client = MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.tracking_uri)
@@ -59,6 +62,11 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
     assert mv.tags["corpus_digest"] == digest and mv.tags["seeds_digest"] == "s1"
     assert json.loads(mv.tags["params"])["max_steps"] == 7
     assert mv.tags["eval_success_rate"] == "0.5000"
+    mirrored = client.get_run(info["run_id"]).data.metrics
+    assert mirrored["eval.finetuned.heldout_variants.success_rate"] == 0.5
+    assert sum(k.startswith("eval.finetuned.heldout_variants.by_skill.") for k in mirrored) == 1200
+    assert mirrored["eval.finetuned.heldout_variants.by_skill.s600.success_rate"] == 0.5
+    assert not any(k.endswith(".n") for k in mirrored)  # counts stay on the evaluation run
 
     chain = lineage("terminal-agent/1", store)
     assert chain["corpus"]["digest"] == digest

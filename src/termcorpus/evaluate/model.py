@@ -67,8 +67,8 @@ def evaluate_model(
     by_domain / by_steps / by_skill: {key: {n, success_rate, trace_match}}}}},
     "sets": {set: {available_tasks, available_families, n_tasks, n_families, skipped_gate,
     not_trained}} (``extra``: ``import_notes`` instead of the skips),
-    "models": {agent: name}, "elapsed_sec": float}``. Everything but ``elapsed_sec`` is the same
-    for the same inputs and params.
+    "models": {agent: name}, "elapsed_sec": float, "agent_sec": {agent: float}}``. Everything but
+    the two wall-clock entries is the same for the same inputs and params.
     """
     with torch_threads(params.threads):
         return _evaluate(
@@ -113,6 +113,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
             queue.setdefault(t.digest(), t)
     keys = list(queue)
     total = len(agents) * trials * len(keys)
+    seconds: dict[str, float] = {}
     with tqdm(total=total, desc="evaluate", unit="episode", disable=None) as bar:
         for agent in agents:
 
@@ -124,15 +125,18 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                 )
 
             by_key: list[dict[str, EpisodeResult]] = []
+            agent_start = time.perf_counter()
             for trial in range(trials):
                 bar.set_postfix_str(agent.name if trials == 1 else f"{agent.name} trial {trial + 1}/{trials}")
                 if hasattr(agent, "reseed"):
                     agent.reseed(trial_seed(params.seed, trial))
                 results = run_lockstep(
                     agent, [queue[k] for k in keys], open_episode=open_episode, batch_size=params.batch_size,
-                    max_turns=params.max_turns, max_parse_errors=params.max_parse_errors, progress=bar,
+                    max_turns=params.max_turns, max_parse_errors=params.max_parse_errors,
+                    sandbox_workers=params.sandbox_workers, progress=bar,
                 )
                 by_key.append(dict(zip(keys, results, strict=True)))
+            seconds[agent.name] = round(time.perf_counter() - agent_start, 1)
             metrics[agent.name] = {}
             for name in sets:
                 digests = [t.digest() for t in sets[name]]
@@ -141,4 +145,5 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                     trials=trials, sampled=params.temperature > 0,
                 )
     metrics["elapsed_sec"] = round(time.perf_counter() - start, 1)
+    metrics["agent_sec"] = seconds
     return metrics

@@ -15,13 +15,22 @@ positions (``agent.prompt_room``): it is verified as it stands and counted as
 (``parse_ended``): a model that has lost the Terminus-2 format rarely finds it again, and each
 further turn costs a full generate call (the untrained base model spends most of evaluation there).
 
-The schedule depends only on the tasks and the replies, so the same inputs give the same results.
+The sandbox side of a step (opening episodes, running each reply's commands, verifying the
+finished ones) runs on ``sandbox_workers`` threads, one episode per thread at a time. It waits on
+sandboxed processes, namespace set-up and teardown, not on this process's CPU, and generation
+never runs at the same time (it waits for the whole step), so threads overlap those waits. The
+default evaluation on 2 cores took 166 s with 1 thread, 137 s with 4 and 146 s with 8 (the
+retrieval agent, nearly all sandbox: 21.0 / 13.5 / 14.2 s).
+
+The schedule depends only on the tasks and the replies, so the same inputs give the same results
+for any number of threads.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
@@ -55,6 +64,7 @@ class _Slot:
     steps: int = 0
     context_ended: bool = False
     parse_ended: bool = False
+    result: EpisodeResult | None = None
 
 
 def run_lockstep(
@@ -65,6 +75,7 @@ def run_lockstep(
     batch_size: int,
     max_turns: int,
     max_parse_errors: int = 0,
+    sandbox_workers: int = 1,
     progress: Any = None,
 ) -> list[EpisodeResult]:
     """Run one episode per task with ``agent``; results in task order.
@@ -72,20 +83,28 @@ def run_lockstep(
     ``open_episode(task)`` builds an (unopened) episode; the runner enters and exits it.
     ``max_turns`` is a backstop: an episode that is not done after that many steps is finished.
     ``max_parse_errors`` (0: off) finishes an episode after that many unparseable replies in a row.
+    ``sandbox_workers``: threads for the episodes' sandbox work (see the module doc).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if sandbox_workers < 1:
+        raise ValueError(f"sandbox_workers must be >= 1, got {sandbox_workers}")
     room = getattr(agent, "prompt_room", None)
     results: list[EpisodeResult | None] = [None] * len(tasks)
     queue = deque(enumerate(tasks))
     slots: list[_Slot] = []
+    pool = ThreadPoolExecutor(max_workers=sandbox_workers, thread_name_prefix="episode")
     try:
         while queue or slots:
-            while queue and len(slots) < batch_size:
+            opening = []
+            while queue and len(slots) + len(opening) < batch_size:
                 i, task = queue.popleft()
-                ep = open_episode(task)
-                ep.__enter__()
-                slots.append(_Slot(i, ep))
+                opening.append(_Slot(i, open_episode(task)))
+            # Every entered episode joins the slots (the finally below closes it), then the
+            # first error, if any, propagates.
+            entered = _each(pool, lambda s: s.episode.__enter__(), opening)
+            slots += [s for s, err in zip(opening, entered) if err is None]
+            _raise_first(entered)
             stepping = []
             for s in slots:
                 if s.episode.done or s.steps >= max_turns:
@@ -96,19 +115,25 @@ def run_lockstep(
                 stepping.append(s)
             if stepping:
                 replies = agent.act_batch([s.episode.messages for s in stepping])
-                for s, raw in zip(stepping, replies, strict=True):
-                    s.episode.step(raw)
+                if len(replies) != len(stepping):
+                    raise ValueError(f"{agent.name}: {len(replies)} replies for {len(stepping)} prompts")
+                _raise_first(_each(pool, lambda pair: pair[0].episode.step(pair[1]), list(zip(stepping, replies))))
+                for s in stepping:
                     s.steps += 1
                     if max_parse_errors and not s.episode.done and _bad_streak(s.episode.turns) >= max_parse_errors:
                         s.parse_ended = True
-            for s in list(slots):
-                if s.episode.done or s.context_ended or s.parse_ended or s.steps >= max_turns:
-                    results[s.index] = EpisodeResult(s.episode.finish(), s.context_ended, s.parse_ended)
+            ending = [s for s in slots
+                      if s.episode.done or s.context_ended or s.parse_ended or s.steps >= max_turns]
+            finished = _each(pool, _finish, ending)
+            for s, err in zip(ending, finished):
+                if err is None:
+                    results[s.index] = s.result
                     slots.remove(s)
-                    s.episode.__exit__(None, None, None)
                     if progress is not None:
                         progress.update(1)
+            _raise_first(finished)
     finally:
+        pool.shutdown(wait=True)
         # An error (or Ctrl-C) must not leave sandboxes behind.
         exc = sys.exc_info()
         for s in slots:
@@ -117,6 +142,34 @@ def run_lockstep(
             except Exception:  # noqa: BLE001 - keep closing the others; the first error propagates
                 pass
     return [r for r in results if r is not None]
+
+
+def _finish(slot: _Slot) -> None:
+    """Verify a finished episode, record its result on the slot, close its sandbox."""
+    slot.result = EpisodeResult(slot.episode.finish(), slot.context_ended, slot.parse_ended)
+    slot.episode.__exit__(None, None, None)
+
+
+def _each(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[BaseException | None]:
+    """``fn`` over ``items`` on ``pool`` (inline for one item); each item's error, or None.
+    Every call has finished when this returns."""
+    if len(items) <= 1:
+        out: list[BaseException | None] = []
+        for item in items:
+            try:
+                fn(item)
+                out.append(None)
+            except BaseException as e:  # noqa: BLE001 - handed to _raise_first
+                out.append(e)
+        return out
+    futures = [pool.submit(fn, item) for item in items]
+    return [f.exception() for f in futures]
+
+
+def _raise_first(errors: Sequence[BaseException | None]) -> None:
+    for err in errors:
+        if err is not None:
+            raise err
 
 
 def _bad_streak(turns: Sequence[Turn]) -> int:

@@ -51,7 +51,9 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
         prompt_style=execute.prompt_style,
         gate_path=gate,
     )
-    elapsed = result.pop("elapsed_sec", None)  # wall clock: console and MLflow only
+    # wall clock: console only (the metrics files must be the same bytes for the same inputs)
+    elapsed = result.pop("elapsed_sec", None)
+    agent_sec = result.pop("agent_sec", {})
     headlines, detail_ = split_detail(result, AGENTS)
     for agent, headline in headlines.items():
         write_json(Path(metrics) / f"{agent}.json", headline)
@@ -67,5 +69,6 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
             for s, m in result.get(agent, {}).items() if "success_rate" in m
         )
         print(f"{agent}: {line}", file=sys.stderr)
-    print(f"evaluate: {elapsed} s", file=sys.stderr)
+    per_agent = ", ".join(f"{a} {t} s" for a, t in agent_sec.items())
+    print(f"evaluate: {elapsed} s ({per_agent})", file=sys.stderr)
     return headlines
