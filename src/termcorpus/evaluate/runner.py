@@ -23,7 +23,12 @@ default evaluation on 2 cores took 166 s with 1 thread, 137 s with 4 and 146 s w
 retrieval agent, nearly all sandbox: 21.0 / 13.5 / 14.2 s).
 
 The schedule depends only on the tasks and the replies, so the same inputs give the same results
-for any number of threads.
+for any number of threads, with one limit that real execution brings: a reply depends on the
+observations, and commands that run processes concurrently (process substitution, ``&``) can
+interleave their output differently from run to run. Seen on the default run: the fine-tuned
+model's ``comm -client <(ls x) <(sort -u y) ...`` printed its three error lines in a different
+order, so that episode's later turns differed; success rates were equal across runs, the mean
+turns of the failing sets moved by up to 0.05.
 """
 
 from __future__ import annotations
