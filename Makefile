@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 # Byte-compiled modules are written on first import (set-up installs with `pip --no-compile`,
 # which saves ~45 s): a PYTHONDONTWRITEBYTECODE=1 in the caller's environment would make every
 # process compile its imports from source again, each time (a no-op `dvc repro` took 2.4 s instead
-# of 0.5 s, and every stage and worker paid seconds).
+# of 1.3 s on the same machine, and every stage and worker paid seconds).
 unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv/bin
 # DVC runs each stage's `python ...` through the shell: it must find the venv's interpreter.

@@ -139,5 +139,4 @@ def test_sampled_trials_report_mean_and_stderr_and_repeat_exactly(tiny_checkpoin
     again = evaluate_model(**kw)
     for k in ("elapsed_sec", "agent_sec"):
         m.pop(k), again.pop(k)
-
     assert json.dumps(m, sort_keys=True) == json.dumps(again, sort_keys=True)

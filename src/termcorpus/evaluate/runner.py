@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
@@ -69,7 +69,6 @@ class _Slot:
     steps: int = 0
     context_ended: bool = False
     parse_ended: bool = False
-    result: EpisodeResult | None = None
 
 
 def run_lockstep(
@@ -108,7 +107,7 @@ def run_lockstep(
             # Every entered episode joins the slots (the finally below closes it), then the
             # first error, if any, propagates.
             entered = _each(pool, lambda s: s.episode.__enter__(), opening)
-            slots += [s for s, err in zip(opening, entered) if err is None]
+            slots += [s for s, f in zip(opening, entered) if f.exception() is None]
             _raise_first(entered)
             stepping = []
             for s in slots:
@@ -120,9 +119,8 @@ def run_lockstep(
                 stepping.append(s)
             if stepping:
                 replies = agent.act_batch([s.episode.messages for s in stepping])
-                if len(replies) != len(stepping):
-                    raise ValueError(f"{agent.name}: {len(replies)} replies for {len(stepping)} prompts")
-                _raise_first(_each(pool, lambda pair: pair[0].episode.step(pair[1]), list(zip(stepping, replies))))
+                pairs = list(zip(stepping, replies, strict=True))
+                _raise_first(_each(pool, lambda pair: pair[0].episode.step(pair[1]), pairs))
                 for s in stepping:
                     s.steps += 1
                     if max_parse_errors and not s.episode.done and _bad_streak(s.episode.turns) >= max_parse_errors:
@@ -130,9 +128,9 @@ def run_lockstep(
             ending = [s for s in slots
                       if s.episode.done or s.context_ended or s.parse_ended or s.steps >= max_turns]
             finished = _each(pool, _finish, ending)
-            for s, err in zip(ending, finished):
-                if err is None:
-                    results[s.index] = s.result
+            for s, f in zip(ending, finished):
+                if f.exception() is None:
+                    results[s.index] = f.result()
                     slots.remove(s)
                     if progress is not None:
                         progress.update(1)
@@ -149,32 +147,25 @@ def run_lockstep(
     return [r for r in results if r is not None]
 
 
-def _finish(slot: _Slot) -> None:
-    """Verify a finished episode, record its result on the slot, close its sandbox."""
-    slot.result = EpisodeResult(slot.episode.finish(), slot.context_ended, slot.parse_ended)
+def _finish(slot: _Slot) -> EpisodeResult:
+    """Verify a finished episode, close its sandbox, return its result."""
+    result = EpisodeResult(slot.episode.finish(), slot.context_ended, slot.parse_ended)
     slot.episode.__exit__(None, None, None)
+    return result
 
 
-def _each(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[BaseException | None]:
-    """``fn`` over ``items`` on ``pool`` (inline for one item); each item's error, or None.
-    Every call has finished when this returns."""
-    if len(items) <= 1:
-        out: list[BaseException | None] = []
-        for item in items:
-            try:
-                fn(item)
-                out.append(None)
-            except BaseException as e:  # noqa: BLE001 - handed to _raise_first
-                out.append(e)
-        return out
+def _each(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Future]:
+    """``fn`` over ``items`` on ``pool``, one future per item; every call has finished when this
+    returns."""
     futures = [pool.submit(fn, item) for item in items]
-    return [f.exception() for f in futures]
+    wait(futures)
+    return futures
 
 
-def _raise_first(errors: Sequence[BaseException | None]) -> None:
-    for err in errors:
-        if err is not None:
-            raise err
+def _raise_first(futures: Sequence[Future]) -> None:
+    for f in futures:
+        if f.exception() is not None:
+            raise f.exception()
 
 
 def _bad_streak(turns: Sequence[Turn]) -> int:
