@@ -7,7 +7,7 @@
   model (the tiny preset built from the same tokenizer and seed), the same batches (the same row
   stream and collator), AdamW, the default precision (``train.bf16``), grad clipping. Both count real
   (non-pad) tokens over the loop only (no tokenizer training, validation or saving), per wall
-  second and per CPU-second. Arms (``ARMS``): padded vs packed batches, train() vs the plain loop,
+  second and per CPU-second. Arms (``arms_for``): padded vs packed batches, train() vs the plain loop,
   and on the plain loop the other precision and torch.compile. Goal: train() within 1.2x of the
   plain loop; packed faster per real token than padded.
 * packing: the share of real (non-pad) token positions in the batches the loop trains on, padded

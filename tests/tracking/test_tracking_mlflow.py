@@ -62,6 +62,8 @@ def test_corpus_train_eval_lineage_chain(store, tmp_path):
     assert mv.tags["corpus_digest"] == digest and mv.tags["seeds_digest"] == "s1"
     assert json.loads(mv.tags["params"])["max_steps"] == 7
     assert mv.tags["eval_success_rate"] == "0.5000"
+    curve = client.get_metric_history(info["run_id"], "train_loss")
+    assert sorted((m.step, m.value) for m in curve) == [(1, 3.0), (2, 2.0)]
     mirrored = client.get_run(info["run_id"]).data.metrics
     assert mirrored["eval.finetuned.heldout_variants.success_rate"] == 0.5
     assert sum(k.startswith("eval.finetuned.heldout_variants.by_skill.") for k in mirrored) == 1200

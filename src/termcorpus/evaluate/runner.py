@@ -164,8 +164,7 @@ def _each(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Sequence[An
 
 def _raise_first(futures: Sequence[Future]) -> None:
     for f in futures:
-        if f.exception() is not None:
-            raise f.exception()
+        f.result()  # re-raises the call's exception, if any
 
 
 def _bad_streak(turns: Sequence[Turn]) -> int:

@@ -19,6 +19,16 @@ from termcorpus.tracking.store import _mlflow, tracking_uri
 
 
 
+def _log_points(client: Any, run_id: str, points: list[tuple[str, float, int]]) -> None:
+    """``(key, value, step)`` metric points in one MLflow batch (MLflow splits it into its own size
+    limits). One ``log_metric`` call per point took 11.8 s for the evaluation's ~2,000 numbers on
+    sqlite, and 0.28 s for the 68 points of the default loss curve (one batch: 0.01 s)."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric(key, value, now, step) for key, value, step in points])
+
+
 def log_training_run(
     *,
     model_dir: Path,
@@ -50,8 +60,7 @@ def log_training_run(
     with mlflow.start_run(run_name=f"train-{corpus_digest[:8]}", tags=tags) as run:
         mlflow.log_params({k: v for k, v in param_dict.items()})
         mlflow.log_input(corpus_dataset(Path(corpus_dir), corpus_digest), context="training")
-        for step, loss in loss_curve:
-            mlflow.log_metric("train_loss", float(loss), step=int(step))
+        _log_points(client, run.info.run_id, [("train_loss", float(loss), int(step)) for step, loss in loss_curve])
         mlflow.log_metrics({_metric_key(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
         run_id = run.info.run_id
         out = {"run_id": run_id, "model_version": "", "registered_model": ""}
@@ -139,14 +148,9 @@ def log_evaluation(*, model_dir: Path, metrics: dict[str, Any], tracking: Tracki
         eval_run = run.info.run_id
     if train_run:
         # Mirror the success numbers on the training run too (what the model registry UI links to):
-        # ~2,000 of them (per set, domain, skill), so in one batch (one call each took 11.8 s of the
-        # default evaluation on sqlite; MLflow splits the batch into its own size limits).
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        client.log_batch(train_run, metrics=[
-            Metric(_metric_key("eval." + k), v, now, 0)
-            for k, v in flat.items() if k.endswith("success_rate") or k.endswith("trace_match")])
+        # ~2,000 of them (per set, domain, skill).
+        _log_points(client, train_run, [(_metric_key("eval." + k), v, 0) for k, v in flat.items()
+                                        if k.endswith("success_rate") or k.endswith("trace_match")])
     out = {"run_id": eval_run, "model_version": version, "champion": ""}
     if not version:
         return out
