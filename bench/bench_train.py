@@ -58,10 +58,30 @@ def _params(steps: int, packing: bool):
     )
 
 
-def plain_loop(corpus: Path, params, compiled: bool = False) -> tuple[float, float]:
-    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s wall,
-    tok/s per CPU-second of this process). ``compiled``: the model under ``torch.compile``."""
+def _sliced_varlen(module, query, key, value, attention_mask, dropout=0.0, scaling=None, cu_seq_lens_q=None, **kwargs):
+    """model.VARLEN_ATTENTION as it was until 2026-12-07: one slice per episode (the baseline of
+    the split it uses now; a slice's backward zero-fills a whole-sequence gradient per episode)."""
     import torch
+    import torch.nn.functional as F
+
+    bounds = cu_seq_lens_q.tolist()
+    outs = [
+        F.scaled_dot_product_attention(query[:, :, s:e], key[:, :, s:e], value[:, :, s:e], dropout_p=dropout,
+                                       scale=scaling, is_causal=True, enable_gqa=True)
+        for s, e in zip(bounds[:-1], bounds[1:])
+    ]
+    return torch.cat(outs, dim=2).transpose(1, 2).contiguous(), None
+
+
+SLICED = "bench_sliced_varlen"
+
+
+def plain_loop(corpus: Path, params, compiled: bool = False, sliced: bool = False) -> tuple[float, float]:
+    """The baseline: same model, tokenizer, batches; a bare PyTorch loop. Returns (tok/s wall,
+    tok/s per CPU-second of this process). ``compiled``: the model under ``torch.compile``;
+    ``sliced``: packed batches with the old per-episode-slice attention (_sliced_varlen)."""
+    import torch
+    from transformers import AttentionInterface
 
     from transformers import get_cosine_schedule_with_warmup
 
@@ -75,7 +95,8 @@ def plain_loop(corpus: Path, params, compiled: bool = False) -> tuple[float, flo
     tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
     model = build_tiny(params, tok)
     if params.packing:
-        model.set_attn_implementation(VARLEN_ATTENTION)
+        AttentionInterface.register(SLICED, _sliced_varlen)
+        model.set_attn_implementation(SLICED if sliced else VARLEN_ATTENTION)
     model.train()
     enc = D.encode_split(tok, chats, params.max_seq_len)
     opt = torch.optim.AdamW(_param_groups(model, params.weight_decay), lr=params.lr, betas=(0.9, 0.95), eps=1e-8)
@@ -138,18 +159,22 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
 
 
 def arms_for(bf16: bool) -> tuple:
-    """``(name, loop, packing, bf16, torch.compile)``: the layouts against each other and against a
-    plain loop on the same batches, all in the default precision (``train.bf16``: ``bf16``); then the
-    other precision and torch.compile on the plain loop."""
+    """``(name, loop, packing, bf16, torch.compile, sliced attention)``: the layouts against each
+    other and against a plain loop on the same batches, all in the default precision (``train.bf16``:
+    ``bf16``); then, on the plain loop, the other precision, torch.compile and the old attention."""
     other = "fp32" if bf16 else "bf16 autocast"
     return (
-        ("padded, train()", "ours", False, bf16, False),
-        ("padded, plain loop", "plain", False, bf16, False),
-        ("packed, train()", "ours", True, bf16, False),
-        ("packed, plain loop", "plain", True, bf16, False),
-        (f"packed, plain loop, {other}", "plain", True, not bf16, False),
-        ("packed, plain loop, torch.compile", "plain", True, bf16, True),
+        ("padded, train()", "ours", False, bf16, False, False),
+        ("padded, plain loop", "plain", False, bf16, False, False),
+        ("packed, train()", "ours", True, bf16, False, False),
+        ("packed, plain loop", "plain", True, bf16, False, False),
+        (f"packed, plain loop, {other}", "plain", True, not bf16, False, False),
+        ("packed, plain loop, torch.compile", "plain", True, bf16, True, False),
+        (SLICES_ARM, "plain", True, bf16, False, True),
     )
+
+
+SLICES_ARM = "packed, plain loop, attention on per-episode slices (before 2026-12-07)"
 
 
 def bench(steps: int, reps: int, n_train: int, corpus_dir: Path | None = None, arms: tuple | None = None) -> dict[str, object]:
@@ -163,10 +188,10 @@ def bench(steps: int, reps: int, n_train: int, corpus_dir: Path | None = None, a
         corpus = corpus_dir or synth.save_corpus(tmp / "corpus", synth.make_rows(n_train, seed=1), synth.make_rows(16, seed=2))
         rates: dict[str, list[tuple[float, float]]] = {a[0]: [] for a in arms}
         for i in range(reps):
-            for name, loop, packing, bf16, compiled in (arms if i % 2 == 0 else arms[::-1]):
+            for name, loop, packing, bf16, compiled, sliced in (arms if i % 2 == 0 else arms[::-1]):
                 params = dataclasses.replace(_params(steps, packing), bf16=bf16)
                 if loop == "plain":
-                    rates[name].append(plain_loop(corpus, params, compiled=compiled))
+                    rates[name].append(plain_loop(corpus, params, compiled=compiled, sliced=sliced))
                 else:
                     rates[name].append(ours(corpus, params, tmp / f"run{i}"))
                 w, c = rates[name][-1]
@@ -201,7 +226,8 @@ def _section(command: str, machine: str, r: dict, steps: int, reps: int, threads
         "",
         f"train() / plain loop, packed: {ratio('packed, train()', 'packed, plain loop'):.3f}x; padded: "
         f"{ratio('padded, train()', 'padded, plain loop'):.3f}x (goal: within 1.2x). Packed / padded (train()): "
-        f"{ratio('packed, train()', 'padded, train()'):.3f}x.",
+        f"{ratio('packed, train()', 'padded, train()'):.3f}x. Attention on split episodes (now) / on "
+        f"per-episode slices (before), plain loop: {ratio('packed, plain loop', SLICES_ARM):.3f}x.",
         f"Real (non-pad) token share of the batches (mean episode {share['mean_episode_tokens']:.0f} tokens): "
         f"padded {share['padded']:.1%}, packed {share['packed']:.1%} (goal >= {GOAL_PACKED:.0%} packed).",
     ]

@@ -203,6 +203,8 @@ class TrainParams(_Section):
     name_codec: bool = Field(True, description="Tiny model only: the chats' names (words that are mostly slot values in training, "
                              "and every word training never saw) become placeholders <n0>, <n1>... by first appearance; "
                              "the agent maps them back (train/names.py).")
+    prompt_loss: bool = Field(False, description="Train on every token of a chat (instructions and observations too), not only "
+                              "the assistant's; the validation loss stays assistant-only (docs/EXPERIMENTS.md, \"loss on the prompt\").")
     register_model: bool = Field(True, description="Register the checkpoint as an MLflow model version.")
     save_every: int = Field(200, description="Steps between resumable step checkpoints in resume_dir (0: none, only the final model).", ge=0)
     keep_checkpoints: int = Field(2, description="Newest step checkpoints kept in resume_dir.", ge=1)

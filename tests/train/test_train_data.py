@@ -51,6 +51,25 @@ def test_user_text_is_never_trained(tok):
     assert trained == "ok" + IM_END
 
 
+def test_prompt_loss_labels_every_token_of_the_training_stream_only(tok, rows):
+    import dataclasses
+
+    from termcorpus.params import TrainParams
+
+    chats = [D.Chat(messages=tuple((m["role"], m["content"]) for m in r["messages"])) for r in rows[:4]]
+    enc = D.encode_split(tok, chats, max_seq_len=4096)
+    off = next(D.example_stream(enc, 0, 4096, tok, 0.0))
+    on = next(D.example_stream(enc, 0, 4096, tok, 0.0, prompt_loss=True))
+    assert on.input_ids == off.input_ids == enc.examples[0].input_ids
+    assert on.labels == on.input_ids and D.IGNORE in off.labels
+    # The encoded split itself keeps assistant-only labels (the validation loss is computed on it).
+    assert enc.examples[0].labels == off.labels
+    params = dataclasses.replace(TrainParams(), max_seq_len=4096, prompt_loss=True)
+    batch = D.collate([next(D.training_rows(enc, tok, params))], tok.pad_token_id, packing=True)
+    # Only each episode's first position is unlabelled (the collator: no episode predicts the next).
+    assert int((batch["labels"] == D.IGNORE).sum()) == len(batch["cu_seq_lens_q"]) - 1
+
+
 def test_too_long_and_untrained_chats_are_dropped_and_counted(tok, rows):
     chats = [D.Chat(messages=tuple((m["role"], m["content"]) for m in r["messages"])) for r in rows[:6]]
     chats.append(D.Chat(messages=(("user", "only a question"),)))

@@ -204,6 +204,13 @@ def encode_chat(tokenizer, messages: Sequence[object]) -> Example:
     return Example(input_ids=ids, labels=labels)
 
 
+def with_prompt_loss(ex: Example) -> Example:
+    """The example with every token labelled (``train.prompt_loss``): the instruction and the
+    observations are predicted too, which adds training signal at no extra compute; each
+    episode's first label is still dropped by the collators."""
+    return Example(input_ids=ex.input_ids, labels=list(ex.input_ids))
+
+
 def encode_split(tokenizer, chats: Sequence[Chat], max_seq_len: int) -> Encoded:
     """Encode a split in order, dropping (and counting) chats that are too long or train nothing."""
     enc = Encoded()
@@ -263,12 +270,16 @@ def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.
 PACK_LOOKAHEAD = 64
 
 
-def example_stream(enc: Encoded, seed: int, max_seq_len: int, tokenizer, fresh_names: float) -> Iterator[Example]:
+def example_stream(enc: Encoded, seed: int, max_seq_len: int, tokenizer, fresh_names: float,
+                   prompt_loss: bool = False) -> Iterator[Example]:
     """Examples in training order (index_stream), each draw renamed with fresh slot names with
-    probability ``fresh_names`` (rename_slots). The k-th draw's coin and names come from
-    ``Random((seed, k))``: a pure function of (examples, seed, k), so resuming can fast-forward."""
+    probability ``fresh_names`` (rename_slots), every token labelled with ``prompt_loss``
+    (with_prompt_loss). The k-th draw's coin and names come from ``Random((seed, k))``: a pure
+    function of (examples, seed, k), so resuming can fast-forward."""
+    label = with_prompt_loss if prompt_loss else (lambda ex: ex)
     if fresh_names <= 0.0:
-        yield from ordered(enc.examples, seed)
+        examples = [label(ex) for ex in enc.examples]
+        yield from ordered(examples, seed)
         return
     for k, i in enumerate(index_stream(len(enc.examples), seed)):
         ex = enc.examples[i]
@@ -277,7 +288,7 @@ def example_stream(enc: Encoded, seed: int, max_seq_len: int, tokenizer, fresh_n
             renamed = encode_chat(tokenizer, rename_slots(enc.chats[i], rng).as_dicts())
             if len(renamed.input_ids) <= max_seq_len:
                 ex = renamed
-        yield ex
+        yield label(ex)
 
 
 def row_stream(examples: Iterator[Example], max_seq_len: int, packing: bool) -> Iterator[list[Example]]:
@@ -320,7 +331,7 @@ def row_stream(examples: Iterator[Example], max_seq_len: int, packing: bool) -> 
 def training_rows(enc: Encoded, tokenizer, params) -> Iterator[list[Example]]:
     """The loop's endless row stream for an encoded split (order, fresh names, packing);
     ``params`` is a TrainParams."""
-    examples = example_stream(enc, params.seed, params.max_seq_len, tokenizer, params.fresh_names)
+    examples = example_stream(enc, params.seed, params.max_seq_len, tokenizer, params.fresh_names, params.prompt_loss)
     return row_stream(examples, params.max_seq_len, params.packing)
 
 
