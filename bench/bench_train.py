@@ -4,8 +4,8 @@
 
 * throughput: ``train()`` (Accelerate, assistant-only loss, AdamW + cosine, grad clipping, loss
   logging, step checkpoints off) against a plain PyTorch loop in the same process on the same
-  model (the tiny preset built from the same tokenizer and seed), the same batches (the same row
-  stream and collator), AdamW, the default precision (``train.bf16``), grad clipping. Both count real
+  model (the tiny preset built from the same tokenizer and seed), the same batches (the same
+  name-coded chats, ``train.loop.tiny_inputs``; the same row stream and collator), AdamW, the default precision (``train.bf16``), grad clipping. Both count real
   (non-pad) tokens over the loop only (no tokenizer training, validation or saving), per wall
   second and per CPU-second. Arms (``arms_for``): padded vs packed batches, train() vs the plain loop,
   and on the plain loop the other precision and torch.compile. Goal: train() within 1.2x of the
@@ -86,13 +86,12 @@ def plain_loop(corpus: Path, params, compiled: bool = False, sliced: bool = Fals
     from transformers import get_cosine_schedule_with_warmup
 
     from termcorpus.train import data as D
-    from termcorpus.train.loop import _param_groups
+    from termcorpus.train.loop import _param_groups, tiny_inputs
     from termcorpus.train.model import VARLEN_ATTENTION, build_tiny
-    from termcorpus.train.tokenizer import train_tokenizer
 
     torch.manual_seed(params.seed)
-    chats = D.load_corpus(corpus)["train"]
-    tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
+    chats, _, tok = tiny_inputs(D.load_corpus(corpus), params)
+    chats = chats["train"]
     model = build_tiny(params, tok)
     if params.packing:
         AttentionInterface.register(SLICED, _sliced_varlen)
@@ -139,11 +138,10 @@ def packing_share(corpus: Path, params, n_batches: int = 200) -> dict[str, float
     from dataclasses import replace
 
     from termcorpus.train import data as D
-    from termcorpus.train.tokenizer import train_tokenizer
+    from termcorpus.train.loop import tiny_inputs
 
-    chats = D.load_corpus(corpus)["train"]
-    tok = train_tokenizer([c.text for c in chats], [list(c.slot_values) for c in chats], params.vocab_size)
-    enc = D.encode_split(tok, chats, params.max_seq_len)
+    chats, _, tok = tiny_inputs(D.load_corpus(corpus), params)
+    enc = D.encode_split(tok, chats["train"], params.max_seq_len)
     out = {}
     for packing in (False, True):
         rows = D.training_rows(enc, tok, replace(params, packing=packing))

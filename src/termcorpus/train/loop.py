@@ -190,6 +190,22 @@ def _check_checkpoint_dir(checkpoint_dir: Path, out_dir: Path) -> None:
         )
 
 
+def tiny_inputs(corpus: dict[str, list[D.Chat]], params: TrainParams):
+    """What the tiny preset trains on: ``(corpus, codec, tokenizer)``, the chats with their names
+    as placeholders when ``train.name_codec`` (codec learnt from the train split only; validation
+    is encoded with the same vocabulary; codec None otherwise) and the BPE tokenizer learnt from
+    the train split. Shared with bench/bench_train.py, so its plain loop sees train()'s tokens."""
+    codec = None
+    if params.name_codec:
+        codec = NameCodec.learn(corpus["train"])
+        corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
+    tokenizer = train_tokenizer(
+        [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
+        extra_tokens=PLACEHOLDERS if codec is not None else (),
+    )
+    return corpus, codec, tokenizer
+
+
 def train(
     *,
     corpus_dir: Path,
@@ -225,16 +241,9 @@ def train(
 
     codec = None
     if is_preset(params.model):
-        if params.name_codec:
-            # Learnt from the train split only; validation is encoded with the same vocabulary.
-            codec = NameCodec.learn(corpus["train"])
-            corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
         # Every process learns the tokenizer itself (no shared filesystem needed); it is
         # deterministic, and the digests are compared below to be sure.
-        tokenizer = train_tokenizer(
-            [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
-            extra_tokens=PLACEHOLDERS if codec is not None else (),
-        )
+        corpus, codec, tokenizer = tiny_inputs(corpus, params)
         model = build_tiny(params, tokenizer)
     else:
         model, tokenizer = load_pretrained(params.model)
