@@ -35,8 +35,9 @@ def varlen_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=
     if cu_seq_lens_q is None:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
     # split, not one slice per episode: a slice's backward zero-fills a gradient of the whole
-    # sequence per episode, split's backward is one concatenation (attention fwd+bwd 13 ms against
-    # 17-18 ms for 12 episodes of one packed row; bench/RESULTS.md "train").
+    # flat sequence per episode, split's backward is one concatenation (the attention's fwd+bwd
+    # 13 ms against 17-18 ms for a batch of 12 episodes; the training loop 1.15x, bench/RESULTS.md
+    # "train").
     lengths = torch.diff(cu_seq_lens_q).tolist()
     outs = [
         F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, scale=scaling, is_causal=True, enable_gqa=True)
