@@ -81,9 +81,7 @@ def plain_loop(corpus: Path, params, compiled: bool = False, sliced: bool = Fals
     tok/s per CPU-second of this process). ``compiled``: the model under ``torch.compile``;
     ``sliced``: packed batches with the old per-episode-slice attention (_sliced_varlen)."""
     import torch
-    from transformers import AttentionInterface
-
-    from transformers import get_cosine_schedule_with_warmup
+    from transformers import AttentionInterface, get_cosine_schedule_with_warmup
 
     from termcorpus.train import data as D
     from termcorpus.train.loop import _param_groups, tiny_inputs

@@ -206,8 +206,9 @@ def encode_chat(tokenizer, messages: Sequence[object]) -> Example:
 
 def with_prompt_loss(ex: Example) -> Example:
     """The example with every token labelled (``train.prompt_loss``): the instruction and the
-    observations are predicted too, which adds training signal at no extra compute; each
-    episode's first label is still dropped by the collators."""
+    observations are predicted too, which adds training signal at no extra compute. An episode's
+    first token is still never a target (nothing before it predicts it: the shifted loss, and the
+    flat collator's -100 at each episode start)."""
     return Example(input_ids=ex.input_ids, labels=list(ex.input_ids))
 
 
@@ -278,8 +279,7 @@ def example_stream(enc: Encoded, seed: int, max_seq_len: int, tokenizer, fresh_n
     function of (examples, seed, k), so resuming can fast-forward."""
     label = with_prompt_loss if prompt_loss else (lambda ex: ex)
     if fresh_names <= 0.0:
-        examples = [label(ex) for ex in enc.examples]
-        yield from ordered(examples, seed)
+        yield from ordered([label(ex) for ex in enc.examples] if prompt_loss else enc.examples, seed)
         return
     for k, i in enumerate(index_stream(len(enc.examples), seed)):
         ex = enc.examples[i]
