@@ -203,6 +203,10 @@ class TrainParams(_Section):
     name_codec: bool = Field(True, description="Tiny model only: the chats' names (words that are mostly slot values in training, "
                              "and every word training never saw) become placeholders <n0>, <n1>... by first appearance; "
                              "the agent maps them back (train/names.py).")
+    copy_episodes: float = Field(0.0, description="Per training chat, the chance that a copy episode made from it follows it in the "
+                                 "train split: a short synthetic chat whose task is to write one of its slot values to a file "
+                                 "(train/copy_episodes.py). Same steps and rows, so they take the place of real episodes.",
+                                 ge=0.0, le=1.0)
     prompt_loss: bool = Field(False, description="Train on every token of a chat (instructions and observations too), not only "
                               "the assistant's; the validation loss stays assistant-only (docs/EXPERIMENTS.md, \"loss on the prompt\").")
     register_model: bool = Field(True, description="Register the checkpoint as an MLflow model version.")
