@@ -17,7 +17,7 @@ from termcorpus.records import write_jsonl
 REPO = Path(__file__).resolve().parents[2]
 CMD = ["stages/evaluate.py", "--model", "models/terminal-agent", "--corpus", "data/corpus", "--tasks", "data/tasks",
        "--gate", "data/trajectories/gate.jsonl", "--metrics", "metrics/eval", "--detail", "reports/eval_detail.json",
-       "--plots", "plots/eval_by_domain.csv", "--success-plot", "plots/eval_success.png"]
+       "--episodes", "reports/eval_episodes.jsonl", "--plots", "plots/eval_by_domain.csv", "--success-plot", "plots/eval_success.png"]
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -80,6 +80,18 @@ def test_stage_writes_metrics_and_plot_and_logs_to_mlflow(workdir):
         assert head["novel_names"] == detail[agent]["novel_names"]["success_rate"]
     assert detail["sets"]["novel_names"]["skipped_gate"] == 1
     assert set(detail["finetuned"]["novel_names"]["by_steps"]) == {"1"}
+    # one line per agent and distinct task: its sets, outcome and commands agree with the detail
+    episodes = [json.loads(line) for line in (workdir / "reports/eval_episodes.jsonl").read_text().splitlines()]
+    for agent in metrics:
+        rows = [e for e in episodes if e["agent"] == agent]
+        assert len({e["task_id"] for e in rows}) == len(rows) > 0
+        for name in ("heldout_variants", "heldout_families", "novel_names"):
+            in_set = [e for e in rows if name in e["sets"]]
+            assert len(in_set) == detail[agent][name]["n"]
+            assert sum(e["passed"] for e in in_set) / len(in_set) == detail[agent][name]["success_rate"]
+        for e in rows:
+            assert e["n_turns"] == len(e["commands"]) and e["trial"] == 0
+            assert all(c is None or all(isinstance(k, str) for k in c) for c in e["commands"])
     assert (workdir / "plots/eval_success.png").read_bytes()[:4] == b"\x89PNG"
     assert (workdir / "mlflow.db").exists()
     assert "finetuned: heldout_variants 0.0% of 1" in proc.stderr

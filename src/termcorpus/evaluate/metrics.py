@@ -15,9 +15,11 @@ are compared after removing one trailing newline (the Enter that submits a comma
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from termcorpus.agents.oracle import OracleAgent
@@ -34,6 +36,28 @@ class EpisodeResult:
     trajectory: Trajectory
     context_ended: bool = False
     parse_ended: bool = False
+
+
+def episode_record(agent: str, trial: int, task: Task, sets: Sequence[str], result: EpisodeResult) -> dict[str, Any]:
+    """One line of ``reports/eval_episodes.jsonl``: how one agent's episode on one task ended and
+    the commands it typed, turn by turn (None for a reply that did not parse), so two runs can be
+    compared task by task."""
+    tr = result.trajectory
+    return {
+        "agent": agent, "task_id": task.id, "sets": list(sets), "trial": trial, "passed": tr.passed,
+        "reward": tr.reward, "n_turns": tr.n_turns, "context_ended": result.context_ended,
+        "parse_ended": result.parse_ended,
+        "commands": [[c.keystrokes for c in t.action.commands] if t.action is not None else None for t in tr.turns],
+    }
+
+
+def write_episodes(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """``reports/eval_episodes.jsonl``: the episode records, one per line (sorted keys), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _keys(keystrokes: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from termcorpus.evaluate.agents import build_agents, build_retrieval
-from termcorpus.evaluate.metrics import EpisodeResult, summarize
+from termcorpus.evaluate.metrics import EpisodeResult, episode_record, summarize
 from termcorpus.evaluate.runner import run_lockstep
 from termcorpus.evaluate.sets import select_eval_sets
 from termcorpus.params import EvaluateParams
@@ -67,8 +67,9 @@ def evaluate_model(
     by_domain / by_steps / by_skill: {key: {n, success_rate, trace_match}}}}},
     "sets": {set: {available_tasks, available_families, n_tasks, n_families, skipped_gate,
     not_trained}} (``extra``: ``import_notes`` instead of the skips),
-    "models": {agent: name}, "elapsed_sec": float, "agent_sec": {agent: float}}``. Everything but
-    the two wall-clock entries is the same for the same inputs and params.
+    "models": {agent: name}, "episodes": [metrics.episode_record per agent, trial and distinct task],
+    "elapsed_sec": float, "agent_sec": {agent: float}}``. Everything but the two wall-clock entries
+    is the same for the same inputs and params.
     """
     with torch_threads(params.threads):
         return _evaluate(
@@ -108,10 +109,13 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
     # batch stays full across set boundaries. Keyed by content digest: ids of imported tasks
     # could clash with generated ones.
     queue: dict[str, Any] = {}
+    sets_of: dict[str, list[str]] = {}  # digest -> the sets the task is in
     for name in sets:
         for t in sets[name]:
             queue.setdefault(t.digest(), t)
+            sets_of.setdefault(t.digest(), []).append(name)
     keys = list(queue)
+    episodes: list[dict[str, Any]] = []
     total = len(agents) * trials * len(keys)
     seconds: dict[str, float] = {}
     with tqdm(total=total, desc="evaluate", unit="episode", disable=None) as bar:
@@ -137,6 +141,8 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                 )
                 by_key.append(dict(zip(keys, results, strict=True)))
             seconds[agent.name] = round(time.perf_counter() - agent_start, 1)
+            episodes += [episode_record(agent.name, trial, queue[k], sets_of[k], run[k])
+                         for trial, run in enumerate(by_key) for k in keys]
             metrics[agent.name] = {}
             for name in sets:
                 digests = [t.digest() for t in sets[name]]
@@ -144,6 +150,7 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
                     sets[name], [run[d] for run in by_key for d in digests],
                     trials=trials, sampled=params.temperature > 0,
                 )
+    metrics["episodes"] = episodes
     metrics["elapsed_sec"] = round(time.perf_counter() - start, 1)
     metrics["agent_sec"] = seconds
     return metrics

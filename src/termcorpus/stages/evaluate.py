@@ -2,7 +2,8 @@
 in the sandbox.
 
 Reads params sections `evaluate`, `execute` (sandbox limits, prompt style) and `mlflow`; writes
-one headline metrics JSON per agent (``metrics/eval/<agent>.json``), the detail JSON, the
+one headline metrics JSON per agent (``metrics/eval/<agent>.json``), the detail JSON, one JSONL
+line per episode (``reports/eval_episodes.jsonl``: which task each agent solved, with its commands), the
 per-domain plot CSV and the base-vs-fine-tuned success PNG, then mirrors
 the metrics to MLflow against the model version recorded in the checkpoint's termcorpus.json.
 Task dirs in `evaluate.extra_tasks` are user paths: list them as deps of this stage in dvc.yaml
@@ -26,18 +27,20 @@ PATHS: dict[str, str] = {
     "gate": "Skip the held-out tasks this gate.jsonl (from execute) did not keep.",
     "metrics": "Directory of the headline metrics: one <agent>.json each (success per set, valid JSON).",
     "detail": "Write per set / domain / number of steps / skill detail and the set sizes here (JSON).",
+    "episodes": "Write one line per evaluated episode here (JSONL: agent, task id, sets, outcome, the commands of each turn).",
     "plots": "Per-domain success CSV to write.",
     "success_plot": "Success-rate bar plot PNG to write.",
 }
 
 
 def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, success_plot: Path,
-        gate: Path | None = None, detail: Path | None = None, params: EvaluateParams, execute: ExecuteParams,
+        gate: Path | None = None, detail: Path | None = None, episodes: Path | None = None,
+        params: EvaluateParams, execute: ExecuteParams,
         tracking: TrackingParams) -> dict[str, Any]:
     """Evaluate, write the metrics, detail and plots, log to MLflow; return the headline metrics."""
     # Imported here so a bad params file fails before torch loads.
     from termcorpus.evaluate import AGENTS, evaluate_model, write_plot_csv, write_success_plot
-    from termcorpus.evaluate.metrics import split_detail
+    from termcorpus.evaluate.metrics import split_detail, write_episodes
     from termcorpus.records import write_json
     from termcorpus.sandbox import SandboxConfig
     from termcorpus.tracking import log_evaluation
@@ -54,11 +57,14 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
     # wall clock: console only (the metrics files must be the same bytes for the same inputs)
     elapsed = result.pop("elapsed_sec", None)
     agent_sec = result.pop("agent_sec", {})
+    records = result.pop("episodes", [])
     headlines, detail_ = split_detail(result, AGENTS)
     for agent, headline in headlines.items():
         write_json(Path(metrics) / f"{agent}.json", headline)
     if detail is not None:
         write_json(detail, detail_)
+    if episodes is not None:
+        write_episodes(episodes, records)
     write_plot_csv(plots, result)
     write_success_plot(success_plot, result)
     log_evaluation(model_dir=model, metrics=result, tracking=tracking)
