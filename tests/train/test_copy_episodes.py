@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from termcorpus.agents.protocol import parse_action
+from termcorpus.agents.protocol import observation_message, parse_action, render_action
+from termcorpus.records import Action, Command, CommandResult
 from termcorpus.train import data as D
 from termcorpus.train.copy_episodes import copy_chat, copy_episodes, interleave
 from termcorpus.train.loop import tiny_inputs
@@ -37,7 +38,11 @@ def test_the_copy_episodes_command_writes_the_value_exactly(tmp_path, value):
     done, err = parse_action(last)
     assert err is None and done.task_complete and not done.commands
     command = action.commands[0].keystrokes
-    assert observation == "$ " + command.rstrip("\n")
+    # the oracle's exact form: its renderer, its observation of a silent command
+    assert reply == render_action(Action(analysis="Nothing is done yet.", plan="Run printf.",
+                                         commands=[Command(keystrokes=command, duration=1.0)], task_complete=False))
+    assert last == render_action(Action(analysis="The task is done.", plan="Finish.", commands=[], task_complete=True))
+    assert observation == observation_message([CommandResult(keystrokes=command, output="", exit_code=0)])
     # the command really does the task: the file holds the value as one line
     subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, env={"PATH": "/usr/bin:/bin"})
     name = chat.slot_values[1]
