@@ -112,8 +112,9 @@ def _evaluate(*, model_dir: Path, corpus_dir: Path, tasks_dir: Path, params: Eva
     sets_of: dict[str, list[str]] = {}  # digest -> the sets the task is in
     for name in sets:
         for t in sets[name]:
-            queue.setdefault(t.digest(), t)
-            sets_of.setdefault(t.digest(), []).append(name)
+            digest = t.digest()
+            queue.setdefault(digest, t)
+            sets_of.setdefault(digest, []).append(name)
     keys = list(queue)
     episodes: list[dict[str, Any]] = []
     total = len(agents) * trials * len(keys)

@@ -199,15 +199,13 @@ def tiny_inputs(corpus: dict[str, list[D.Chat]], params: TrainParams):
     is encoded with the same vocabulary; codec None otherwise), the BPE tokenizer learnt from
     the train split, and ``train.copy_episodes`` interleaved into the train split. Shared with
     bench/bench_train.py, so its plain loop sees train()'s tokens."""
-    codec = None
-    if params.name_codec:
-        codec = NameCodec.learn(corpus["train"])
-        # values the codec leaves spelled out (numbers, vocabulary, punctuation) are the copies to drill
-        copies = copy_episodes(corpus["train"], params.copy_episodes, params.seed, prefer=lambda v: not codec.mapping([v]))
+    codec = NameCodec.learn(corpus["train"]) if params.name_codec else None
+    # values the codec leaves spelled out (numbers, vocabulary, punctuation) are the copies to drill
+    prefer = (lambda v: not codec.mapping([v])) if codec is not None else None
+    copies = copy_episodes(corpus["train"], params.copy_episodes, params.seed, prefer=prefer)
+    if codec is not None:
         corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
         copies = list(zip([i for i, _ in copies], D.encode_names([c for _, c in copies], codec)))
-    else:
-        copies = copy_episodes(corpus["train"], params.copy_episodes, params.seed)
     tokenizer = train_tokenizer(
         [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
         extra_tokens=PLACEHOLDERS if codec is not None else (),
