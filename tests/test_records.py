@@ -24,6 +24,15 @@ def test_round_trip_is_byte_identical(tmp_path):
     assert p1.read_bytes() == p2.read_bytes()
 
 
+def test_plain_rows_are_written_with_sorted_keys_next_to_records(tmp_path):
+    p = tmp_path / "rows.jsonl"
+    assert write_jsonl(p, [{"b": 1, "a": "é"}, _task()]) == 2
+    first, second = p.read_text(encoding="utf-8").splitlines()
+    assert first == '{"a": "é", "b": 1}'
+    assert Task.model_validate_json(second) == _task()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_unknown_domain_is_rejected_with_field_name(tmp_path):
     p = tmp_path / "t.jsonl"
     d = json.loads(_task().model_dump_json())

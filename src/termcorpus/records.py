@@ -166,12 +166,43 @@ class Action(_Record):
     task_complete: bool = False
 
 
+def render_action(action: Action) -> str:
+    """Canonical JSON of one turn (the protocol's reply): fixed key order, compact separators,
+    UTF-8 kept. Training targets, the oracle and synthetic chats all write turns with it."""
+    obj = {
+        "analysis": action.analysis,
+        "plan": action.plan,
+        "commands": [{"keystrokes": c.keystrokes, "duration": c.duration} for c in action.commands],
+        "task_complete": action.task_complete,
+    }
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 class CommandResult(_Record):
     keystrokes: str
     output: str
     exit_code: int | None
     timed_out: bool = False
     truncated: bool = False
+
+
+def observation_message(results: Iterable[CommandResult]) -> str:
+    """The protocol's next user message: each command as ``$ cmd`` followed by its output.
+
+    A non-zero exit status and a timeout are noted in one short bracket line; truncation
+    already shows as a marker inside the output.
+    """
+    lines: list[str] = []
+    for r in results:
+        lines.append("$ " + r.keystrokes.rstrip("\n"))
+        out = r.output.rstrip("\n")
+        if out:
+            lines.append(out)
+        if r.timed_out:
+            lines.append("[timed out]")
+        elif r.exit_code not in (0, None):
+            lines.append(f"[exit {r.exit_code}]")
+    return "\n".join(lines) if lines else "(no commands were run)"
 
 
 class Turn(_Record):
@@ -281,15 +312,19 @@ def iter_jsonl(path: str | Path, model: type[M]) -> Iterator[M]:
             raise DataError(format_validation_error(e), where=where)
 
 
-def write_jsonl(path: str | Path, records: Iterable[BaseModel]) -> int:
-    """Write records atomically (temp file + rename): a crash never leaves half a file."""
+def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Write records atomically (temp file + rename): a crash never leaves half a file.
+
+    A pydantic record is written as its model dump; a plain dict (a report's row) with sorted
+    keys."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     n = 0
     with tmp.open("w", encoding="utf-8", newline="\n") as fh:
         for rec in records:
-            fh.write(rec.model_dump_json())
+            fh.write(rec.model_dump_json() if isinstance(rec, BaseModel)
+                     else json.dumps(rec, sort_keys=True, ensure_ascii=False))
             fh.write("\n")
             n += 1
     tmp.replace(path)

@@ -38,7 +38,7 @@ def test_the_copy_episodes_command_writes_the_value_exactly(tmp_path, value):
     done, err = parse_action(last)
     assert err is None and done.task_complete and not done.commands
     command = action.commands[0].keystrokes
-    # the oracle's exact form: its renderer, its observation of a silent command
+    # the oracle's exact form: the shared renderer (records.render_action), the observation of a silent command
     assert reply == render_action(Action(analysis="Nothing is done yet.", plan="Run printf.",
                                          commands=[Command(keystrokes=command, duration=1.0)], task_complete=False))
     assert last == render_action(Action(analysis="The task is done.", plan="Finish.", commands=[], task_complete=True))

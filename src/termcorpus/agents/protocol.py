@@ -2,7 +2,8 @@
 
 An assistant turn is one JSON object ``{"analysis", "plan", "commands": [{"keystrokes",
 "duration"}], "task_complete"}``. :func:`render_action` writes the canonical form (that key
-order, compact separators) that training targets use; :func:`parse_action` reads what a model
+order, compact separators) that training targets use and :func:`observation_message` the user
+message after it (both defined in termcorpus.records, which the train layer may import too); :func:`parse_action` reads what a model
 actually wrote, tolerating code fences and chatter around the object, and explains what is
 wrong instead of raising: a malformed reply becomes the next observation.
 
@@ -13,25 +14,13 @@ The observation format is compact in both: ``$ command`` then its output.
 
 from __future__ import annotations
 
-import json
-from typing import Sequence
-
 from termcorpus.jsonobj import first_json_object
-from termcorpus.records import Action, Command, CommandResult
+# The protocol's writers live with the records they write (the train layer writes turns too);
+# re-exported here, where agents look for them.
+from termcorpus.records import Action, Command, observation_message, render_action  # noqa: F401
 
 PROMPT_STYLES = ("compact", "terminus2")
 MAX_DURATION_SEC = 600.0  # the Command record's upper bound
-
-
-def render_action(action: Action) -> str:
-    """Canonical JSON of one turn: fixed key order, compact separators, UTF-8 kept."""
-    obj = {
-        "analysis": action.analysis,
-        "plan": action.plan,
-        "commands": [{"keystrokes": c.keystrokes, "duration": c.duration} for c in action.commands],
-        "task_complete": action.task_complete,
-    }
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _as_bool(value: object) -> bool | None:
@@ -135,25 +124,6 @@ Task description:
 Current terminal state:
 agent@sandbox:/app$
 """
-
-
-def observation_message(results: Sequence[CommandResult]) -> str:
-    """The next user message: each command as ``$ cmd`` followed by its output.
-
-    A non-zero exit status and a timeout are noted in one short bracket line; truncation
-    already shows as a marker inside the output.
-    """
-    lines: list[str] = []
-    for r in results:
-        lines.append("$ " + r.keystrokes.rstrip("\n"))
-        out = r.output.rstrip("\n")
-        if out:
-            lines.append(out)
-        if r.timed_out:
-            lines.append("[timed out]")
-        elif r.exit_code not in (0, None):
-            lines.append(f"[exit {r.exit_code}]")
-    return "\n".join(lines) if lines else "(no commands were run)"
 
 
 def parse_error_message(error: str) -> str:

@@ -51,15 +51,6 @@ def episode_record(agent: str, trial: int, task: Task, sets: Sequence[str], resu
     }
 
 
-def write_episodes(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """``reports/eval_episodes.jsonl``: the episode records, one per line (sorted keys), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
-
-
 def _keys(keystrokes: str) -> str:
     return keystrokes[:-1] if keystrokes.endswith("\n") else keystrokes
 

@@ -40,8 +40,8 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
     """Evaluate, write the metrics, detail and plots, log to MLflow; return the headline metrics."""
     # Imported here so a bad params file fails before torch loads.
     from termcorpus.evaluate import AGENTS, evaluate_model, write_plot_csv, write_success_plot
-    from termcorpus.evaluate.metrics import split_detail, write_episodes
-    from termcorpus.records import write_json
+    from termcorpus.evaluate.metrics import split_detail
+    from termcorpus.records import write_json, write_jsonl
     from termcorpus.sandbox import SandboxConfig
     from termcorpus.tracking import log_evaluation
 
@@ -64,7 +64,7 @@ def run(*, model: Path, corpus: Path, tasks: Path, metrics: Path, plots: Path, s
     if detail is not None:
         write_json(detail, detail_)
     if episodes is not None:
-        write_episodes(episodes, records)
+        write_jsonl(episodes, records)
     write_plot_csv(plots, result)
     write_success_plot(success_plot, result)
     log_evaluation(model_dir=model, metrics=result, tracking=tracking)

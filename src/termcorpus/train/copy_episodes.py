@@ -14,7 +14,7 @@ the model has to copy their tokens. A copy episode asks for nothing else::
 The value is one of the source chat's own slot values (the values the generators put into
 instructions, so copies are drawn from the distribution the model meets), the file a fresh
 made-up name (``pools.fresh_name``: never an evaluation task's name), the replies and the
-observation in the oracle's exact form (``render_action``, ``observation_message``; tested), the
+observation in the oracle's exact form (``records.render_action``, ``records.observation_message``), the
 prompt's protocol header the source chat's own. Nothing is run: like ``train.fresh_names`` this
 changes what the loop draws, not the corpus. The loop's budget (steps x rows) stays the same, so
 copy episodes take the place of real ones in it.
@@ -22,12 +22,12 @@ copy episodes take the place of real ones in it.
 
 from __future__ import annotations
 
-import json
 import random
 import shlex
 from typing import Callable, Sequence
 
 from termcorpus.generate.pools import fresh_name
+from termcorpus.records import Action, Command, CommandResult, observation_message, render_action
 from termcorpus.train.data import Chat
 
 _TASK = "Task: "
@@ -55,20 +55,13 @@ def copy_chat(chat: Chat, rng: random.Random, prefer: Callable[[str], bool] | No
     return Chat(
         messages=(
             ("user", header + _TASK + rng.choice(PHRASES).format(v=value, f=name)),
-            ("assistant", _reply("Nothing is done yet.", "Run printf.", [command], False)),
-            ("user", "$ " + command.rstrip("\n")),  # a command that printed nothing and exited 0
-            ("assistant", _reply("The task is done.", "Finish.", [], True)),
+            ("assistant", render_action(Action(analysis="Nothing is done yet.", plan="Run printf.",
+                                               commands=[Command(keystrokes=command)]))),
+            ("user", observation_message([CommandResult(keystrokes=command, output="", exit_code=0)])),
+            ("assistant", render_action(Action(analysis="The task is done.", plan="Finish.", task_complete=True))),
         ),
         slot_values=(value, name),
     )
-
-
-def _reply(analysis: str, plan: str, commands: list[str], complete: bool) -> str:
-    """A Terminus-2 reply as the oracle writes it (``agents.protocol.render_action``, which this
-    layer may not import: agents import train; the tests check that the two agree)."""
-    return json.dumps({"analysis": analysis, "plan": plan,
-                       "commands": [{"keystrokes": c, "duration": 1.0} for c in commands],
-                       "task_complete": complete}, ensure_ascii=False, separators=(",", ":"))
 
 
 def copy_episodes(chats: Sequence[Chat], share: float, seed: int,
