@@ -87,6 +87,8 @@ class GenerateParams(_Section):
                                      "(eval_set heldout_compositions_novel_pairs).", ge=0)
     reserved_pair_pct: int = Field(10, description="Percent of adjacent skill pairs kept out of training chains (chosen by a hash of "
                                    "the pair and seed) so held-out compositions can use them.", ge=0, le=90)
+    skill_singles: int = Field(0, description="One-skill training tasks: a composition's opening step alone ('1) <step>.'), "
+                               "drawn after the held-out composition sets (which stay the same); family = the skill id.", ge=0)
     min_skills: int = Field(3, description="Fewest skills composed into one skill-based task.", ge=1, le=10)
     max_skills: int = Field(5, description="Most skills composed into one skill-based task.", ge=1, le=10)
     domains: list[Domain] = Field(default_factory=list, description="Restrict generation to these domains (empty: all).")

@@ -83,6 +83,21 @@ def test_same_params_give_the_same_bytes(taxonomy, split):
     assert [t.model_dump_json() for t in split[0] + split[1]] == [t.model_dump_json() for t in again[0] + again[1]]
 
 
+def test_singles_are_opening_steps_alone_and_leave_chains_and_held_out_sets_as_they_were(taxonomy, split):
+    train, held = split
+    with_singles = compose_split(taxonomy.skills, gen_seed=7, n_train=400, n_heldout=30, n_novel_pairs=15,
+                                 min_skills=3, max_skills=5, reserve_pct=10, drops=Counter(), n_singles=60)
+    chains = [t for t in with_singles[0] if len(t.skills) > 1]
+    singles = [t for t in with_singles[0] if len(t.skills) == 1]
+    assert [t.model_dump_json() for t in chains] == [t.model_dump_json() for t in train]
+    assert [t.model_dump_json() for t in with_singles[1]] == [t.model_dump_json() for t in held]
+    assert len(singles) >= 50 and len({t.skills[0] for t in singles}) >= 30
+    for t in singles:
+        assert t.family == t.skills[0] and t.difficulty == "easy" and t.id.startswith("skill-s")
+        assert t.instruction.startswith("In /app, keeping every file you make: 1) ") and " 2) " not in t.instruction
+        assert t.slots["s1_out"] in t.tests["test.sh"]
+
+
 def test_a_quarter_of_tasks_hold_an_observation_dependent_step(split):
     train, _ = split
     dep = [t for t in train if t.obs_dependent_steps]

@@ -175,7 +175,7 @@ def build_task(chain: Chain, *, task_id: str, seed: int, eval_set: str = "") -> 
         source="skill",
         domain=domain,
         skills=[s.id for s in chain.skills],
-        difficulty="hard" if len(chain.skills) >= 4 else "medium",
+        difficulty="hard" if len(chain.skills) >= 4 else "medium" if len(chain.skills) > 1 else "easy",
         instruction=_prose([st.phrase for st in chain.steps]),
         files=files,
         binary_files=binary,
@@ -225,13 +225,18 @@ def compose_task(skills: Sequence[Skill], *, index: int, gen_seed: int, min_skil
 
 def compose_split(skills: Sequence[Skill], *, gen_seed: int, n_train: int, n_heldout: int, n_novel_pairs: int,
                   min_skills: int, max_skills: int, reserve_pct: int,
-                  drops: Counter) -> tuple[list[Task], list[Task]]:
+                  drops: Counter, n_singles: int = 0) -> tuple[list[Task], list[Task]]:
     """Training composed tasks + the held-out composition sets.
 
     Training chains avoid the reserved pairs. ``heldout_compositions`` chains hold at least one
     reserved pair (so their sequence never occurs in training) and at least one pair seen in
     training; ``heldout_compositions_novel_pairs`` chains hold reserved pairs only. Both use only
     skills that occur in the training chains.
+
+    ``n_singles`` one-skill training tasks follow the chains: each is the opening step of a chain
+    on its own (``1) <step>.``), so the words of one step meet its commands without the rest of a
+    chain around them. They are drawn last, by a composer of their own, so the chains and the
+    held-out sets are the same with or without them.
     """
     comp = Composer(skills, gen_seed=gen_seed, min_skills=min_skills, max_skills=max_skills)
     reserved = lambda a, b: reserved_pair(gen_seed, a, b, reserve_pct)  # noqa: E731
@@ -275,6 +280,15 @@ def compose_split(skills: Sequence[Skill], *, gen_seed: int, n_train: int, n_hel
                     break
             else:
                 held.append(t)
+    singles = Composer(skills, gen_seed=gen_seed, min_skills=1, max_skills=1)
+    for i in range(n_singles):
+        t = singles.compose("skill-single", i, pair_ok=lambda a, b: True, id_prefix="skill-s")
+        key = None if t is None else (t.instruction, t.tests["test.sh"])
+        if t is None or key in seen_keys:
+            drops["no_valid_chain" if t is None else "duplicate"] += 1
+            continue
+        seen_keys.add(key)
+        train.append(t)
     return train, held
 
 

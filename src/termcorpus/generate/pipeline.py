@@ -166,7 +166,7 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 
 
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
-                   n_heldout_variants: int, skill_tasks: int = 0, min_skills: int = 3, max_skills: int = 5,
+                   n_heldout_variants: int, skill_tasks: int = 0, skill_singles: int = 0, min_skills: int = 3, max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
                    custom_skills: bool = False, heldout_compositions: int = 0, heldout_novel_pairs: int = 0,
                    reserved_pair_pct: int = 0, adapter_tasks: Sequence[Task] = (), heldout_families: int = 0,
@@ -182,6 +182,7 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
     training pool as they are, after the generated ones.
     ``heldout_families`` seeds give ``heldout_family_variants`` held-out tasks each and no
     training task; ``novel_names`` tasks come from trained templates (generate/heldout.py).
+    ``skill_singles`` one-skill tasks (compose.py) join the composed training tasks.
     """
     # A custom skill's template is rendered like a seed; it also takes part in the round-robin
     # of ``max_seeds``, so a quick run stays as small as asked.
@@ -216,7 +217,8 @@ def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_va
             seen = {_key(t) for t in result.tasks}
             train, held = compose_split(skills, gen_seed=seed, n_train=skill_tasks, n_heldout=heldout_compositions,
                                         n_novel_pairs=heldout_novel_pairs, min_skills=min_skills,
-                                        max_skills=max_skills, reserve_pct=reserved_pair_pct, drops=result.drops)
+                                        max_skills=max_skills, reserve_pct=reserved_pair_pct, drops=result.drops,
+                                        n_singles=skill_singles)
             for task in train:
                 if _key(task) in seen:
                     result.drops["duplicate"] += 1

@@ -36,7 +36,7 @@ def generate_from_params(seeds: list, taxonomy: Any, p: GenerateParams,
     """``generate_tasks`` with every knob of the ``generate`` section (the stage and bench/bench_gate.py)."""
     return generate_tasks(
         seeds, taxonomy, seed=p.seed, n_variants=p.n_variants, n_heldout_variants=p.n_heldout_variants,
-        skill_tasks=p.skill_tasks, min_skills=p.min_skills, max_skills=p.max_skills,
+        skill_tasks=p.skill_tasks, skill_singles=p.skill_singles, min_skills=p.min_skills, max_skills=p.max_skills,
         domains=p.domains, max_seeds=p.max_seeds, seed_tasks=p.seed_tasks, custom_skills=p.custom_skills,
         heldout_compositions=p.heldout_compositions, heldout_novel_pairs=p.heldout_novel_pairs,
         reserved_pair_pct=p.reserved_pair_pct, adapter_tasks=adapter_tasks,
