@@ -13,6 +13,7 @@ from termcorpus.evaluate.metrics import (
     summarize,
     trace_match,
     turn_matches,
+    first_miss,
 )
 from termcorpus.records import Action, Command, Lineage, Trajectory, Turn
 
@@ -81,6 +82,16 @@ def test_turn_match_counts_aligned_turns_over_the_longer_trace(task_factory):
     assert turn_matches([bad()], task) == (0, 3)
 
 
+def test_first_miss_names_the_turn_where_the_episode_leaves_the_reference(task_factory):
+    task = task_factory("t", "f", solution=SOLUTION)
+    right = [turn("mkdir out\n"), turn("sort data.txt > out/sorted.txt\n"), turn(done=True)]
+    assert first_miss(right, task) is None
+    assert first_miss([bad(), *right[1:]], task) == 1
+    assert first_miss([right[0], turn("sort data.txt\n"), turn(done=True)], task) == 2
+    assert first_miss(right[:2], task) == 3  # stopped before the closing turn
+    assert first_miss([*right, turn("ls\n")], task) == 4  # an extra turn
+
+
 def _traj(task, turns, passed):
     return Trajectory(
         id=f"eval-{task.id}", task_id=task.id, family=task.family, source=task.source, domain=task.domain,
@@ -107,6 +118,7 @@ def test_summary_rates_and_domain_table(task_factory):
     assert m["valid_json_rate"] == round(3 / 7, 4)
     assert m["trace_match"] == round(1 / 3, 4)
     assert m["turn_match_rate"] == round(2 / 7, 4)  # t1: 2 of 2, t2: 0 of 2, t3: 0 of 3
+    assert m["first_miss"] == {"1": 2, "none": 1}  # t2 and t3 go wrong at once; t1 never
     assert m["mean_turns"] == round(7 / 3, 4)
     assert m["context_ended"] == 1
     assert m["by_domain"] == {"file_operations": {"n": 1, "success_rate": 1.0, "trace_match": 1.0},

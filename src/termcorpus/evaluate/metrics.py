@@ -11,6 +11,8 @@ are compared after removing one trailing newline (the Enter that submits a comma
   parsed, agrees on ``task_complete`` and its keystrokes equal the reference turn's. The
   denominator is the longer of the two traces, so extra turns and missing turns both count
   against it.
+- ``first_miss`` (per set): how many episodes first leave the reference trace at turn 1, 2, ...
+  (``none``: never); it tells a model that cannot start a task from one that loses its way.
 """
 
 from __future__ import annotations
@@ -75,15 +77,25 @@ def trace_match(turns: Sequence[Turn], solution: Sequence[str]) -> bool:
     return typed == [_keys(c) for c in solution]
 
 
+def _same_turn(turn: Turn, ref: tuple[list[str], bool]) -> bool:
+    a = turn.action
+    return a is not None and a.task_complete == ref[1] and [_keys(c.keystrokes) for c in a.commands] == ref[0]
+
+
 def turn_matches(turns: Sequence[Turn], task: Task) -> tuple[int, int]:
     """``(matching turns, compared turns)`` against the reference trace, aligned by index."""
     ref = reference_trace(task)
-    hits = 0
-    for turn, (keys, complete) in zip(turns, ref):
-        a = turn.action
-        if a is not None and a.task_complete == complete and [_keys(c.keystrokes) for c in a.commands] == keys:
-            hits += 1
-    return hits, max(len(turns), len(ref))
+    return sum(_same_turn(t, r) for t, r in zip(turns, ref)), max(len(turns), len(ref))
+
+
+def first_miss(turns: Sequence[Turn], task: Task) -> int | None:
+    """The 1-based number of the first turn that differs from the reference turn of the same index
+    (a missing or an extra turn differs too); None when the episode is the reference trace."""
+    ref = reference_trace(task)
+    for i in range(max(len(turns), len(ref))):
+        if i >= len(turns) or i >= len(ref) or not _same_turn(turns[i], ref[i]):
+            return i + 1
+    return None
 
 
 def _rate(num: float, den: float) -> float:
@@ -132,6 +144,7 @@ def summarize(
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_steps: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    misses: dict[str, int] = defaultdict(int)
     for k, res in enumerate(results):
         task = tasks[k % n]
         tr = res.trajectory
@@ -144,6 +157,7 @@ def summarize(
         h, d = turn_matches(tr.turns, task)
         turn_hits += h
         turn_den += d
+        misses[str(first_miss(tr.turns, task) or "none")] += 1
         ctx += res.context_ended
         bad += res.parse_ended
         for cell in (by_domain[task.domain], by_steps[str(n_steps(task))],
@@ -166,6 +180,7 @@ def summarize(
         "valid_json_rate": _rate(parsed, turns_total),
         "trace_match": _rate(exact, episodes),
         "turn_match_rate": _rate(turn_hits, turn_den),
+        "first_miss": dict(sorted(misses.items(), key=lambda kv: (kv[0] == "none", int(kv[0]) if kv[0] != "none" else 0))),
         "mean_turns": _rate(turns_total, episodes),
         "context_ended": ctx,
         "parse_ended": bad,

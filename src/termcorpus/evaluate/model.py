@@ -63,7 +63,7 @@ def evaluate_model(
     result into ``metrics/eval/<agent>.json`` (headline) and ``reports/eval_detail.json``.
 
     Layout: ``{agent: {set: {n, trials, success_rate, success_stderr, [success_by_trial],
-    mean_reward, valid_json_rate, trace_match, turn_match_rate, mean_turns, context_ended, parse_ended,
+    mean_reward, valid_json_rate, trace_match, turn_match_rate, first_miss, mean_turns, context_ended, parse_ended,
     by_domain / by_steps / by_skill: {key: {n, success_rate, trace_match}}}}},
     "sets": {set: {available_tasks, available_families, n_tasks, n_families, skipped_gate,
     not_trained}} (``extra``: ``import_notes`` instead of the skips),
