@@ -27,16 +27,18 @@ SMALL = {
 }
 
 
-def _stage_commands() -> list[tuple[str, list[str], list[str]]]:
-    """(stage, argv, outs) for the five stages, argv taken from dvc.yaml itself."""
+def _stage_commands() -> list[tuple[str, dict[str, str], list[str], list[str]]]:
+    """(stage, env assignments, argv, outs) for the five stages, taken from dvc.yaml itself
+    (``PYTHONPATH=src python stages/X.py ...``)."""
     dvc = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
     cmds = []
     for name in ("seed", "generate", "execute", "validate", "balance"):
         st = dvc[name]
-        argv = st["cmd"].split()
-        assert argv[0] == "python"
+        words = st["cmd"].split()
+        assigned = dict(w.split("=", 1) for w in words[:words.index("python")])
+        argv = words[words.index("python") + 1:]
         outs = [next(iter(o)) if isinstance(o, dict) else o for o in st.get("outs", []) + st.get("metrics", [])]
-        cmds.append((name, [sys.executable, *argv[1:]], outs))
+        cmds.append((name, assigned, [sys.executable, *argv], outs))
     return cmds
 
 
@@ -49,8 +51,8 @@ def _env(home: Path) -> dict[str, str]:
 
 def _workspace(root: Path) -> Path:
     root.mkdir(parents=True)
-    for rel in ("stages", "data/seeds", "data/skills", "data/adapters", "expectations"):
-        shutil.copytree(REPO / rel, root / rel)
+    for rel in ("stages", "src", "data/seeds", "data/skills", "data/adapters", "expectations"):
+        shutil.copytree(REPO / rel, root / rel, ignore=shutil.ignore_patterns("__pycache__"))
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     for section, over in SMALL.items():
         params.setdefault(section, {}).update(over)
@@ -68,8 +70,8 @@ def _md5s(root: Path, rel: str) -> dict[str, str]:
 def _run_pipeline(root: Path) -> dict[str, str]:
     env = _env(root / "home")
     digests: dict[str, str] = {}
-    for name, argv, outs in _stage_commands():
-        proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    for name, assigned, argv, outs in _stage_commands():
+        proc = subprocess.run(argv, cwd=root, env={**env, **assigned}, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"stage {name} failed:\n{proc.stderr[-3000:]}"
         for out in outs:
             assert (root / out).exists(), f"{name} did not write {out}"
