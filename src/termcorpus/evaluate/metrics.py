@@ -17,11 +17,9 @@ are compared after removing one trailing newline (the Enter that submits a comma
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from termcorpus.agents.oracle import OracleAgent
@@ -82,20 +80,26 @@ def _same_turn(turn: Turn, ref: tuple[list[str], bool]) -> bool:
     return a is not None and a.task_complete == ref[1] and [_keys(c.keystrokes) for c in a.commands] == ref[0]
 
 
+def _compare(turns: Sequence[Turn], ref: Sequence[tuple[list[str], bool]]) -> tuple[int, int, int | None]:
+    """``(matching turns, compared turns, first miss)`` of an episode against a reference trace."""
+    same = [_same_turn(t, r) for t, r in zip(turns, ref)]
+    compared = max(len(turns), len(ref))
+    for i, ok in enumerate(same):
+        if not ok:
+            return sum(same), compared, i + 1
+    # every aligned turn matched: a missing or an extra turn is the first miss, if there is one
+    return sum(same), compared, len(same) + 1 if len(same) < compared else None
+
+
 def turn_matches(turns: Sequence[Turn], task: Task) -> tuple[int, int]:
     """``(matching turns, compared turns)`` against the reference trace, aligned by index."""
-    ref = reference_trace(task)
-    return sum(_same_turn(t, r) for t, r in zip(turns, ref)), max(len(turns), len(ref))
+    return _compare(turns, reference_trace(task))[:2]
 
 
 def first_miss(turns: Sequence[Turn], task: Task) -> int | None:
     """The 1-based number of the first turn that differs from the reference turn of the same index
     (a missing or an extra turn differs too); None when the episode is the reference trace."""
-    ref = reference_trace(task)
-    for i in range(max(len(turns), len(ref))):
-        if i >= len(turns) or i >= len(ref) or not _same_turn(turns[i], ref[i]):
-            return i + 1
-    return None
+    return _compare(turns, reference_trace(task))[2]
 
 
 def _rate(num: float, den: float) -> float:
@@ -144,7 +148,7 @@ def summarize(
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_skill: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_steps: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    misses: dict[str, int] = defaultdict(int)
+    misses: dict[int | None, int] = defaultdict(int)
     for k, res in enumerate(results):
         task = tasks[k % n]
         tr = res.trajectory
@@ -154,10 +158,10 @@ def summarize(
         parsed += sum(t.action is not None for t in tr.turns)
         matched = trace_match(tr.turns, task.solution)
         exact += matched
-        h, d = turn_matches(tr.turns, task)
+        h, d, first = _compare(tr.turns, reference_trace(task))  # one reference trace per episode
         turn_hits += h
         turn_den += d
-        misses[str(first_miss(tr.turns, task) or "none")] += 1
+        misses[first] += 1
         ctx += res.context_ended
         bad += res.parse_ended
         for cell in (by_domain[task.domain], by_steps[str(n_steps(task))],
@@ -180,7 +184,7 @@ def summarize(
         "valid_json_rate": _rate(parsed, turns_total),
         "trace_match": _rate(exact, episodes),
         "turn_match_rate": _rate(turn_hits, turn_den),
-        "first_miss": dict(sorted(misses.items(), key=lambda kv: (kv[0] == "none", int(kv[0]) if kv[0] != "none" else 0))),
+        "first_miss": {str(k or "none"): misses[k] for k in sorted(misses, key=lambda k: k or math.inf)},
         "mean_turns": _rate(turns_total, episodes),
         "context_ended": ctx,
         "parse_ended": bad,

@@ -242,17 +242,19 @@ def compose_split(skills: Sequence[Skill], *, gen_seed: int, n_train: int, n_hel
     reserved = lambda a, b: reserved_pair(gen_seed, a, b, reserve_pct)  # noqa: E731
     train: list[Task] = []
     seen_keys: set[tuple[str, str]] = set()
-    for i in range(n_train):
-        t = comp.compose("skill", i, pair_ok=lambda a, b: not reserved(a, b))
+
+    def keep(t: Task | None) -> None:
+        """Add a drawn training task unless there was none or it repeats one (counted)."""
         if t is None:
             drops["no_valid_chain"] += 1
-            continue
-        key = (t.instruction, t.tests["test.sh"])
-        if key in seen_keys:
+        elif (t.instruction, t.tests["test.sh"]) in seen_keys:
             drops["duplicate"] += 1
-            continue
-        seen_keys.add(key)
-        train.append(t)
+        else:
+            seen_keys.add((t.instruction, t.tests["test.sh"]))
+            train.append(t)
+
+    for i in range(n_train):
+        keep(comp.compose("skill", i, pair_ok=lambda a, b: not reserved(a, b)))
     trained = {s for t in train for s in t.skills}
     train_pairs = {p for t in train for p in zip(t.skills, t.skills[1:])}
     pool = [s for s in comp.pool if s.id in trained]
@@ -282,13 +284,7 @@ def compose_split(skills: Sequence[Skill], *, gen_seed: int, n_train: int, n_hel
                 held.append(t)
     singles = Composer(skills, gen_seed=gen_seed, min_skills=1, max_skills=1)
     for i in range(n_singles):
-        t = singles.compose("skill-single", i, pair_ok=lambda a, b: True, id_prefix="skill-s")
-        key = None if t is None else (t.instruction, t.tests["test.sh"])
-        if t is None or key in seen_keys:
-            drops["no_valid_chain" if t is None else "duplicate"] += 1
-            continue
-        seen_keys.add(key)
-        train.append(t)
+        keep(singles.compose("skill-single", i, pair_ok=lambda a, b: True, id_prefix="skill-s"))
     return train, held
 
 

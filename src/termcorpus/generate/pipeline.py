@@ -166,7 +166,8 @@ def variants_of(seed: Seed, *, gen_seed: int, n_variants: int, n_heldout: int,
 
 
 def generate_tasks(seeds: Sequence[Seed], taxonomy: Taxonomy, *, seed: int, n_variants: int,
-                   n_heldout_variants: int, skill_tasks: int = 0, skill_singles: int = 0, min_skills: int = 3, max_skills: int = 5,
+                   n_heldout_variants: int, skill_tasks: int = 0, skill_singles: int = 0, min_skills: int = 3,
+                   max_skills: int = 5,
                    domains: Sequence[str] = (), max_seeds: int = 0, seed_tasks: bool = True,
                    custom_skills: bool = False, heldout_compositions: int = 0, heldout_novel_pairs: int = 0,
                    reserved_pair_pct: int = 0, adapter_tasks: Sequence[Task] = (), heldout_families: int = 0,
