@@ -209,6 +209,11 @@ class TrainParams(_Section):
                                  "train split: a short synthetic chat whose task is to write one of its slot values to a file "
                                  "(train/copy_episodes.py). Same steps and rows, so they take the place of real episodes.",
                                  ge=0.0, le=1.0)
+    splice_episodes: float = Field(0.0, description="Per composed training chat, how many splice episodes cut from it follow it "
+                                   "(a fraction: the chance of one): its steps before a random cut with their real turns, "
+                                   "another training chain's step and reply at the cut, other chains' step words after it "
+                                   "(train/splice.py). Same steps and rows, so they take the place of real episodes.",
+                                   ge=0.0, le=4.0)
     prompt_loss: bool = Field(False, description="Train on every token of a chat (instructions and observations too), not only "
                               "the assistant's; the validation loss stays assistant-only (docs/EXPERIMENTS.md, \"loss on the prompt\").")
     register_model: bool = Field(True, description="Register the checkpoint as an MLflow model version.")

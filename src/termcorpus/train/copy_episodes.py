@@ -61,6 +61,7 @@ def copy_chat(chat: Chat, rng: random.Random, prefer: Callable[[str], bool] | No
             ("assistant", render_action(Action(analysis="The task is done.", plan="Finish.", task_complete=True))),
         ),
         slot_values=(value, name),
+        origin="copy",
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -44,6 +44,8 @@ class Chat:
 
     messages: tuple[tuple[str, str], ...]
     slot_values: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()  # the corpus row's skills (a composition's, in step order)
+    origin: str = "corpus"  # or the augmentation that made it: "copy" (copy_episodes), "splice" (splice)
 
     @property
     def text(self) -> str:
@@ -112,7 +114,7 @@ def rename_slots(chat: Chat, rng: random.Random) -> Chat:
         mapping[v] = new
     pattern = re.compile("|".join(_word(v).pattern for v in values))
     messages = tuple((role, pattern.sub(lambda m: mapping[m.group(0)], content)) for role, content in chat.messages)
-    return Chat(messages=messages, slot_values=tuple(mapping.get(v, v) for v in chat.slot_values))
+    return replace(chat, messages=messages, slot_values=tuple(mapping.get(v, v) for v in chat.slot_values))
 
 
 def _chat_from_row(row: dict, where: str) -> Chat:
@@ -129,7 +131,10 @@ def _chat_from_row(row: dict, where: str) -> Chat:
     slots = row.get("slot_values") or []
     if not isinstance(slots, list) or not all(isinstance(s, str) for s in slots):
         raise DataError("'slot_values' must be a list of strings", where=where)
-    return Chat(messages=tuple(out), slot_values=tuple(slots))
+    skills = row.get("skills") or []
+    if not isinstance(skills, list) or not all(isinstance(s, str) for s in skills):
+        raise DataError("'skills' must be a list of strings", where=where)
+    return Chat(messages=tuple(out), slot_values=tuple(slots), skills=tuple(skills))
 
 
 def encode_names(chats: Sequence[Chat], codec) -> list[Chat]:
@@ -138,7 +143,8 @@ def encode_names(chats: Sequence[Chat], codec) -> list[Chat]:
     out = []
     for chat in chats:
         messages, mapping = codec.encode_messages(chat.as_dicts())
-        out.append(Chat(
+        out.append(replace(
+            chat,
             messages=tuple((m["role"], m["content"]) for m in messages),
             slot_values=tuple(codec.encode(v, mapping) for v in chat.slot_values),
         ))
@@ -174,7 +180,7 @@ def load_corpus(corpus_dir: Path, subsets: Sequence[str] = ()) -> dict[str, list
             ds = _keep_subsets(ds, subsets, f"{corpus_dir}[train]")
         if "messages" not in ds.column_names:
             raise DataError(f"split '{split}' has no 'messages' column", where=str(corpus_dir))
-        cols = [c for c in ("messages", "slot_values") if c in ds.column_names]
+        cols = [c for c in ("messages", "slot_values", "skills") if c in ds.column_names]
         out[split] = [
             _chat_from_row(row, f"{corpus_dir}[{split}][{i}]") for i, row in enumerate(ds.select_columns(cols))
         ]

@@ -25,6 +25,7 @@ import hashlib
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ from termcorpus.runtime import dvc_md5
 from termcorpus.train import checkpoints as C
 from termcorpus.train import data as D
 from termcorpus.train.copy_episodes import copy_episodes, interleave
+from termcorpus.train.splice import splice_episodes
 from termcorpus.train.model import VARLEN_ATTENTION, build_tiny, count_params, is_preset, load_pretrained
 from termcorpus.train.names import PLACEHOLDERS, NameCodec
 from termcorpus.train.tokenizer import TOKENIZER_RECIPE, train_tokenizer
@@ -71,6 +73,7 @@ class TrainResult:
     n_val_dropped_too_long: int = 0
     cpu_seconds: float = 0.0  # process CPU time of the loop (all threads of this process)
     n_copy_episodes: int = 0  # train.copy_episodes interleaved into the train split (in n_train_episodes)
+    n_splice_episodes: int = 0  # train.splice_episodes interleaved into the train split (in n_train_episodes)
 
     def metrics(self) -> dict[str, float | int | None]:
         """The run's numbers (the same for the same inputs, no timings): metrics/train.json takes its
@@ -94,6 +97,7 @@ class TrainResult:
             "n_val_episodes": self.n_val_episodes,
             "val_dropped_too_long": self.n_val_dropped_too_long,
             "n_copy_episodes": self.n_copy_episodes,
+            "n_splice_episodes": self.n_splice_episodes,
             "vocab_size": self.vocab_size,
             "base_model": self.base_model,
             "corpus_digest": self.corpus_digest,
@@ -197,12 +201,13 @@ def tiny_inputs(corpus: dict[str, list[D.Chat]], params: TrainParams):
     """What the tiny preset trains on: ``(corpus, codec, tokenizer)``, the chats with their names
     as placeholders when ``train.name_codec`` (codec learnt from the train split only; validation
     is encoded with the same vocabulary; codec None otherwise), the BPE tokenizer learnt from
-    the train split, and ``train.copy_episodes`` interleaved into the train split. Shared with
-    bench/bench_train.py, so its plain loop sees train()'s tokens."""
+    the train split, and ``train.copy_episodes`` and ``train.splice_episodes`` interleaved into
+    the train split. Shared with bench/bench_train.py, so its plain loop sees train()'s tokens."""
     codec = NameCodec.learn(corpus["train"]) if params.name_codec else None
     # values the codec leaves spelled out (numbers, vocabulary, punctuation) are the copies to drill
     prefer = (lambda v: not codec.mapping([v])) if codec is not None else None
     copies = copy_episodes(corpus["train"], params.copy_episodes, params.seed, prefer=prefer)
+    copies += splice_episodes(corpus["train"], params.splice_episodes, params.seed)
     if codec is not None:
         corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
         copies = list(zip([i for i, _ in copies], D.encode_names([c for _, c in copies], codec)))
@@ -210,8 +215,8 @@ def tiny_inputs(corpus: dict[str, list[D.Chat]], params: TrainParams):
         [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
         extra_tokens=PLACEHOLDERS if codec is not None else (),
     )
-    # Copy episodes (train.copy_episodes) join the train split after the codec and the tokenizer
-    # were learnt from the real chats alone, so both stay those of a run without them.
+    # Copy and splice episodes join the train split after the codec and the tokenizer were learnt
+    # from the real chats alone, so both stay those of a run without them.
     return {**corpus, "train": interleave(corpus["train"], copies)}, codec, tokenizer
 
 
@@ -249,7 +254,6 @@ def train(
         raise DataError("the 'train' split is empty", where=str(corpus_dir))
 
     codec = None
-    n_real = len(corpus["train"])
     if is_preset(params.model):
         # Every process learns the tokenizer itself (no shared filesystem needed); it is
         # deterministic, and the digests are compared below to be sure.
@@ -257,8 +261,10 @@ def train(
         model = build_tiny(params, tokenizer)
     else:
         model, tokenizer = load_pretrained(params.model)
-        corpus["train"] = interleave(corpus["train"], copy_episodes(corpus["train"], params.copy_episodes, params.seed))
-    n_copy_episodes = len(corpus["train"]) - n_real
+        synthetic = copy_episodes(corpus["train"], params.copy_episodes, params.seed)
+        synthetic += splice_episodes(corpus["train"], params.splice_episodes, params.seed)
+        corpus["train"] = interleave(corpus["train"], synthetic)
+    origins = Counter(c.origin for c in corpus["train"])
     if accelerator.num_processes > 1:
         digests = gather_object([_tokenizer_digest(tokenizer)])
         if len(set(digests)) != 1:
@@ -428,7 +434,8 @@ def train(
         real_token_share=session_tokens / session_slots if session_slots else 0.0,
         cpu_seconds=cpu_seconds,
         n_val_dropped_too_long=val_enc.dropped_too_long,
-        n_copy_episodes=n_copy_episodes,
+        n_copy_episodes=origins["copy"],
+        n_splice_episodes=origins["splice"],
     )
     save_checkpoint(accelerator, model, tokenizer, out_dir, result, params, codec)
     return result
