@@ -605,18 +605,25 @@ def test_privileged_syscalls(session):
 # ---- other processes -----------------------------------------------------------------------
 
 
-@attempt("other processes", "ptrace the test process (host pid) and the host's init")
+@attempt("other processes", "ptrace the test process and another host process (host pids)")
 def test_ptrace_host_processes(session):
     me = os.getpid()
-    r = session.run("python3 -c 'import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                    f"for pid in ({me}, {os.getppid()}):\n"
-                    "    print(pid, libc.ptrace(16, pid, 0, 0), os.strerror(ctypes.get_errno()))'")
-    lines = r.output.strip().split("\n")
-    assert len(lines) == 2
-    for ln in lines:
-        assert ln.split()[1] == "-1", ln  # ESRCH: not in this pid namespace
-    state = Path(f"/proc/{me}/status").read_text()
-    assert "TracerPid:\t0" in state
+    # Another host process of our own, not os.getppid(): a test run whose parent has exited is
+    # reparented to pid 1, and pid 1 inside the sandbox is the sandbox's own init, not the host's.
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        r = session.run("python3 -c 'import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                        f"for pid in ({me}, {other.pid}):\n"
+                        "    print(pid, libc.ptrace(16, pid, 0, 0), os.strerror(ctypes.get_errno()))'")
+        lines = r.output.strip().split("\n")
+        assert len(lines) == 2
+        for ln in lines:
+            assert ln.split()[1] == "-1", ln  # ESRCH: not in this pid namespace
+        for pid in (me, other.pid):
+            assert "TracerPid:\t0" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        other.kill()
+        other.wait()
 
 
 @attempt("other processes", "kill -9 the parent / the test's pid / -1 from inside")
