@@ -14,7 +14,7 @@ agent and set, episodes whose first command
 Why: ``first_miss`` says where a composed episode leaves the reference; this says whether the
 model picked the step's tool and got its arguments wrong, or picked another step's tool. The
 program is the first word of the command that is not a ``VAR=value`` prefix, as the oracle's plan
-names it (``agents.oracle._program``). Held-out tasks come from ``data/tasks/heldout.jsonl`` of the
+names it (``agents.oracle.program``). Held-out tasks come from ``data/tasks/heldout.jsonl`` of the
 checkout (every revision compared must share the held-out sets, as ``dvc exp`` runs of one
 commit do).
 """
@@ -27,7 +27,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from termcorpus.agents.oracle import _program
+from termcorpus.agents.oracle import program
 
 REPO = Path(__file__).resolve().parents[1]
 EPISODES = "reports/eval_episodes.jsonl"
@@ -47,10 +47,10 @@ def kind(first: str, solution: list[str]) -> str:
     """Which of ``KINDS`` a first command is, against a task's solution commands."""
     if first.strip() == solution[0].strip():
         return KINDS[0]
-    got = _program(first)
-    if got == _program(solution[0]):
+    got = program(first)
+    if got == program(solution[0]):
         return KINDS[1]
-    if got in {_program(c) for c in solution[1:]}:
+    if got in {program(c) for c in solution[1:]}:
         return KINDS[2]
     return KINDS[3]
 

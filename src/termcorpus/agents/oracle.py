@@ -22,7 +22,7 @@ from termcorpus.records import Action, Command, Derivation, Message, Task
 ORACLE_DURATION_SEC = 1.0
 
 
-def _program(command: str) -> str:
+def program(command: str) -> str:
     """The program a command starts with (for a one-line plan), e.g. 'sort' or 'python3'."""
     first = command.strip().splitlines()[0] if command.strip() else ""
     try:
@@ -70,16 +70,16 @@ class OracleAgent:
         if step < len(solution):
             cmd = solution[step]
             analysis = "Nothing is done yet." if step == 0 else "The last command finished."
-            plan = f"Run {_program(cmd)}."
+            plan = f"Run {program(cmd)}."
             d = next((x for x in task.derivations if x.turn == step), None)
             if d is not None:
                 got = derive(d, observation)
                 if got is not None:
                     cmd, values = got
                     analysis = "The output shows " + ", ".join(values.values()) + "."
-                    plan = f"Use it: run {_program(cmd)}."
+                    plan = f"Use it: run {program(cmd)}."
             elif any(x.turn == step + 1 for x in task.derivations):
-                plan = f"Look first: run {_program(cmd)}."
+                plan = f"Look first: run {program(cmd)}."
             return Action(
                 analysis=analysis,
                 plan=plan,

@@ -206,18 +206,25 @@ def tiny_inputs(corpus: dict[str, list[D.Chat]], params: TrainParams):
     codec = NameCodec.learn(corpus["train"]) if params.name_codec else None
     # values the codec leaves spelled out (numbers, vocabulary, punctuation) are the copies to drill
     prefer = (lambda v: not codec.mapping([v])) if codec is not None else None
-    copies = copy_episodes(corpus["train"], params.copy_episodes, params.seed, prefer=prefer)
-    copies += splice_episodes(corpus["train"], params.splice_episodes, params.seed)
+    synthetic = synthetic_episodes(corpus["train"], params, prefer=prefer)
     if codec is not None:
         corpus = {split: D.encode_names(chats, codec) for split, chats in corpus.items()}
-        copies = list(zip([i for i, _ in copies], D.encode_names([c for _, c in copies], codec)))
+        synthetic = list(zip([i for i, _ in synthetic], D.encode_names([c for _, c in synthetic], codec)))
     tokenizer = train_tokenizer(
         [c.text for c in corpus["train"]], [list(c.slot_values) for c in corpus["train"]], params.vocab_size,
         extra_tokens=PLACEHOLDERS if codec is not None else (),
     )
     # Copy and splice episodes join the train split after the codec and the tokenizer were learnt
     # from the real chats alone, so both stay those of a run without them.
-    return {**corpus, "train": interleave(corpus["train"], copies)}, codec, tokenizer
+    return {**corpus, "train": interleave(corpus["train"], synthetic)}, codec, tokenizer
+
+
+def synthetic_episodes(chats: Sequence[D.Chat], params: TrainParams,
+                       prefer: Callable[[str], bool] | None = None) -> list[tuple[int, D.Chat]]:
+    """The ``(i, chat)`` pairs :func:`interleave` puts after training chat ``i``: copy episodes
+    (``train.copy_episodes``), then splices (``train.splice_episodes``); none by default."""
+    return (copy_episodes(chats, params.copy_episodes, params.seed, prefer=prefer)
+            + splice_episodes(chats, params.splice_episodes, params.seed))
 
 
 def train(
@@ -261,9 +268,7 @@ def train(
         model = build_tiny(params, tokenizer)
     else:
         model, tokenizer = load_pretrained(params.model)
-        synthetic = copy_episodes(corpus["train"], params.copy_episodes, params.seed)
-        synthetic += splice_episodes(corpus["train"], params.splice_episodes, params.seed)
-        corpus["train"] = interleave(corpus["train"], synthetic)
+        corpus["train"] = interleave(corpus["train"], synthetic_episodes(corpus["train"], params))
     origins = Counter(c.origin for c in corpus["train"])
     if accelerator.num_processes > 1:
         digests = gather_object([_tokenizer_digest(tokenizer)])

@@ -56,6 +56,7 @@ class Steps:
     texts: tuple[str, ...]
     groups: tuple[tuple[Message, ...], ...]
     skills: tuple[str, ...]
+    firsts: tuple[Action, ...]  # each group's first reply, parsed (parse_steps parses every reply once)
 
     def instruction(self, texts: Sequence[str]) -> str:
         """The first message with ``texts`` as its steps (``instruction(self.texts)`` is the chat's own)."""
@@ -63,11 +64,8 @@ class Steps:
 
     def plain(self, k: int) -> Action | None:
         """Step ``k``'s reply when it is one plain turn (no look before it), else None."""
-        group = self.groups[k]
-        if len(group) != 2 or group[0][0] != "assistant":
-            return None
-        action = _action(group[0][1])
-        return action if action is not None and action.plan.startswith(RUN_PLAN) else None
+        action = self.firsts[k]
+        return action if len(self.groups[k]) == 2 and action.plan.startswith(RUN_PLAN) else None
 
 
 def _action(text: str) -> Action | None:
@@ -101,18 +99,21 @@ def parse_steps(chat: Chat) -> Steps | None:
     if final is None or not final.task_complete or final.commands:
         return None
     groups: list[tuple[Message, ...]] = []
+    firsts: list[Action] = []
     pending: list[Message] = []
     for reply, obs in work:
         action = _action(reply[1]) if reply[0] == "assistant" and obs is not None and obs[0] == "user" else None
         if action is None:
             return None
+        if not pending:
+            firsts.append(action)
         pending += [reply, obs]
         if not action.plan.startswith(LOOK_PLAN):
             groups.append(tuple(pending))
             pending = []
     if pending or len(groups) != n or not all(texts):
         return None
-    return Steps(header=header, texts=texts, groups=tuple(groups), skills=chat.skills)
+    return Steps(header=header, texts=texts, groups=tuple(groups), skills=chat.skills, firsts=tuple(firsts))
 
 
 def splice_episodes(chats: Sequence[Chat], rate: float, seed: int) -> list[tuple[int, Chat]]:
@@ -174,9 +175,9 @@ class Splicer:
         skill = rng.choice(options)
         j, k = rng.choice([d for d in self.donors[skill] if d[0] != i])
         donor = self._steps(j)
-        donated, own = donor.plain(k), _action(st.groups[cut][0][1])
-        assert donated is not None and own is not None
-        reply = render_action(donated.model_copy(update={"analysis": own.analysis}))
+        donated = donor.plain(k)
+        assert donated is not None
+        reply = render_action(donated.model_copy(update={"analysis": st.firsts[cut].analysis}))
         texts, skills, sources = [*st.texts[:cut], donor.texts[k]], [*st.skills[:cut], skill], {i, j}
         # the steps after the cut: a walk over skills adjacent in training, other chains' words
         while len(texts) < len(st.texts) and self.follows.get(skills[-1]):
