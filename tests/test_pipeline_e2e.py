@@ -22,8 +22,8 @@ VENV_BIN = Path(sys.executable).parent
 TINY = {
     "generate": {"n_variants": 3, "n_heldout_variants": 1, "max_seeds": 14, "heldout_families": 2,
                  "heldout_family_variants": 2, "novel_names": 4,
-                 # skill composition at a tenth of the default's scale: the default's 1,100 composed
-                 # tasks were most of this fixture's time (gated and executed twice over)
+                 # 60 composed tasks, not the default's 1,100, which were most of this fixture's
+                 # time (generated, executed and gated, and again in the forced rerun)
                  "skill_tasks": 60, "heldout_compositions": 6, "heldout_novel_pairs": 4},
     "execute": {"workers": 2},
     "balance": {"val_fraction": 0.25},
