@@ -31,6 +31,7 @@ from termcorpus.agents.oracle import program
 
 REPO = Path(__file__).resolve().parents[1]
 EPISODES = "reports/eval_episodes.jsonl"
+HELDOUT = "data/tasks/heldout.jsonl"
 KINDS = ("same command", "same program", "a later step's program", "other")
 
 
@@ -41,6 +42,18 @@ def _episodes(rev: str) -> list[dict]:
         text = subprocess.run(["git", "show", f"{rev}:{EPISODES}"], cwd=REPO, check=True, capture_output=True,
                               text=True).stdout
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def heldout(rev: str, repo: Path = REPO) -> dict[str, dict]:
+    """The held-out tasks by id at ``rev`` (``workspace``: the checkout's file)."""
+    if rev == "workspace":
+        text = (repo / HELDOUT).read_text(encoding="utf-8")
+    else:
+        import dvc.api
+
+        text = dvc.api.read(HELDOUT, repo=str(repo), rev=rev, encoding="utf-8")
+    tasks = (json.loads(line) for line in text.splitlines() if line.strip())
+    return {t["id"]: t for t in tasks}
 
 
 def kind(first: str, solution: list[str]) -> str:
@@ -72,14 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--agent", action="append", default=None, help="finetuned (default) and/or retrieval, base")
     ap.add_argument("--sets", nargs="+", default=["heldout_compositions", "heldout_compositions_novel_pairs"])
     args = ap.parse_args(argv)
-    tasks = {}
-    for line in (REPO / "data/tasks/heldout.jsonl").read_text(encoding="utf-8").splitlines():
-        t = json.loads(line)
-        tasks[t["id"]] = t
     print("| revision | agent | set | " + " | ".join(KINDS) + " |")
     print("|---|---|---|" + "---:|" * len(KINDS))
     for rev in args.revs:
-        episodes = _episodes(rev)
+        episodes, tasks = _episodes(rev), heldout(rev)
         for agent in args.agent or ["finetuned"]:
             for s in args.sets:
                 c = count(episodes, tasks, agent, s)
