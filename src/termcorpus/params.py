@@ -192,7 +192,7 @@ class TrainParams(_Section):
     max_steps: int = Field(1700, description="Optimizer steps.", ge=1)
     lr: float = Field(3e-3, description="Peak learning rate (cosine decay).", ge=0.0, le=1.0)
     warmup_steps: int = Field(50, description="Linear warm-up steps.", ge=0)
-    weight_decay: float = Field(0.0, description="AdamW weight decay.", ge=0.0)
+    weight_decay: float = Field(0.1, description="AdamW weight decay on every matrix, embeddings included (not the norms).", ge=0.0)
     bf16: bool = Field(False, description="Use bf16 autocast.")
     log_every: int = Field(25, description="Steps between loss log points.", ge=1)
     packing: bool = Field(True, description="Pack episodes into each sequence (position ids restart per episode: block-diagonal attention) instead of padding each one.")
