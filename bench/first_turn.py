@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -35,25 +34,21 @@ HELDOUT = "data/tasks/heldout.jsonl"
 KINDS = ("same command", "same program", "a later step's program", "other")
 
 
-def _episodes(rev: str) -> list[dict]:
+def _jsonl(path: str, rev: str, repo: Path = REPO) -> list[dict]:
+    """The rows of a JSONL file at ``rev`` (``workspace``: the checkout's file). ``dvc.api`` reads
+    git-tracked files (the episodes) and DVC outs (the held-out tasks) alike."""
     if rev == "workspace":
-        text = (REPO / EPISODES).read_text(encoding="utf-8")
+        text = (repo / path).read_text(encoding="utf-8")
     else:
-        text = subprocess.run(["git", "show", f"{rev}:{EPISODES}"], cwd=REPO, check=True, capture_output=True,
-                              text=True).stdout
+        import dvc.api
+
+        text = dvc.api.read(path, repo=str(repo), rev=rev, encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def heldout(rev: str, repo: Path = REPO) -> dict[str, dict]:
-    """The held-out tasks by id at ``rev`` (``workspace``: the checkout's file)."""
-    if rev == "workspace":
-        text = (repo / HELDOUT).read_text(encoding="utf-8")
-    else:
-        import dvc.api
-
-        text = dvc.api.read(HELDOUT, repo=str(repo), rev=rev, encoding="utf-8")
-    tasks = (json.loads(line) for line in text.splitlines() if line.strip())
-    return {t["id"]: t for t in tasks}
+    """The held-out tasks by id at ``rev``."""
+    return {t["id"]: t for t in _jsonl(HELDOUT, rev, repo)}
 
 
 def kind(first: str, solution: list[str]) -> str:
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| revision | agent | set | " + " | ".join(KINDS) + " |")
     print("|---|---|---|" + "---:|" * len(KINDS))
     for rev in args.revs:
-        episodes, tasks = _episodes(rev), heldout(rev)
+        episodes, tasks = _jsonl(EPISODES, rev), heldout(rev)
         for agent in args.agent or ["finetuned"]:
             for s in args.sets:
                 c = count(episodes, tasks, agent, s)
